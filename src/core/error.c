@@ -1,0 +1,128 @@
+/*
+ * error.c - error objects: set, wrap with context, name codes.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/error.h"
+
+int
+berr_set(struct berr *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e == NULL)
+		return -1;
+	e->code = code;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+berr_errno(struct berr *e, const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+	size_t len;
+
+	if (e == NULL)
+		return -1;
+	e->code = saved;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	va_end(ap);
+	len = strlen(e->msg);
+	snprintf(e->msg + len, sizeof e->msg - len, ": %s", strerror(saved));
+	errno = saved;
+	return -1;
+}
+
+int
+berr_wrap(struct berr *e, const char *fmt, ...)
+{
+	char prefix[BERR_MSG_MAX];
+	char old[BERR_MSG_MAX];
+	va_list ap;
+
+	if (e == NULL)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof prefix, fmt, ap);
+	va_end(ap);
+	memcpy(old, e->msg, sizeof old);
+	if (old[0] == '\0')
+		snprintf(e->msg, sizeof e->msg, "%s", prefix);
+	else
+		snprintf(e->msg, sizeof e->msg, "%s: %s", prefix, old);
+	if (e->code == 0)
+		e->code = EIO;
+	return -1;
+}
+
+void
+berr_clear(struct berr *e)
+{
+	if (e == NULL)
+		return;
+	e->code = 0;
+	e->msg[0] = '\0';
+}
+
+static const struct {
+	int code;
+	const char *name;
+} berr_names[] = {
+	{ BERR_PROTO, "protocol" },
+	{ BERR_VERSION, "version" },
+	{ BERR_TIMEOUT, "timeout" },
+	{ BERR_NOTSUP, "notsup" },
+	{ BERR_NOTFOUND, "notfound" },
+	{ BERR_AMBIGUOUS, "ambiguous" },
+	{ BERR_INVALID, "invalid" },
+	{ BERR_STATE, "state" },
+	{ BERR_REMOTE, "remote" },
+	{ ENOENT, "ENOENT" },
+	{ EEXIST, "EEXIST" },
+	{ EACCES, "EACCES" },
+	{ EPERM, "EPERM" },
+	{ EINVAL, "EINVAL" },
+	{ ENOMEM, "ENOMEM" },
+	{ ENOSPC, "ENOSPC" },
+	{ EROFS, "EROFS" },
+	{ EBUSY, "EBUSY" },
+	{ EIO, "EIO" },
+	{ ECONNREFUSED, "ECONNREFUSED" },
+	{ ETIMEDOUT, "ETIMEDOUT" },
+	{ EPIPE, "EPIPE" },
+	{ ENOTSUP, "ENOTSUP" },
+};
+
+const char *
+berr_code_name(int code)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof berr_names / sizeof berr_names[0]; i++)
+		if (berr_names[i].code == code)
+			return berr_names[i].name;
+	return code == 0 ? "ok" : "error";
+}
+
+int
+berr_code_from_name(const char *name)
+{
+	size_t i;
+
+	if (name == NULL)
+		return BERR_REMOTE;
+	for (i = 0; i < sizeof berr_names / sizeof berr_names[0]; i++)
+		if (strcmp(berr_names[i].name, name) == 0)
+			return berr_names[i].code;
+	return BERR_REMOTE;
+}

@@ -1,0 +1,91 @@
+/*
+ * session.h - one front-end's view of the world: the event loop, the open
+ * backend connections (every host it can reach), the event bus and metrics.
+ *
+ * Every front-end (one-shot CLI, shell, TUI, Lua) works through a session, so
+ * a feature added here appears everywhere.  A connection that fails to open
+ * or to list is recorded in `failures` and the others carry on.
+ * Not for: UI (never prints), command parsing (src/cmd).
+ */
+#ifndef BERTH_SESSION_H
+#define BERTH_SESSION_H
+
+#include <stddef.h>
+
+#include "core/backend.h"
+#include "core/dirs.h"
+#include "core/error.h"
+#include "core/events.h"
+#include "core/instance.h"
+#include "core/metrics.h"
+
+struct loop;
+
+struct session_failure {
+	char *what;		/* "libvirt qemu:///system", "kvm", ... */
+	struct berr err;
+};
+
+struct session {
+	struct loop *loop;
+	struct berth_dirs dirs;
+	struct evbus *bus;
+	struct metrics_store *metrics;
+	struct bconn **conns;
+	size_t nconns;
+	struct session_failure *failures;
+	size_t nfailures;
+	int host_cpus;			/* this machine's online CPUs */
+	int events_on;			/* subscribed to backend events */
+};
+
+int session_new(struct session **out, struct berr *err);
+void session_free(struct session *s);
+
+/* Open one connection of backend `name` (uri NULL: its default).  On failure
+ * it is recorded in s->failures and -1 returned. */
+int session_connect(struct session *s, const char *backend, const char *uri, struct berr *err);
+/* The default set: the bundled kvm and container backends when they probe
+ * fine, plus libvirt for each uri (or the configured default URIs when
+ * nuris is 0 and use_default_libvirt is set).  Never fails as a whole:
+ * whatever did not open is in s->failures. */
+void session_connect_defaults(struct session *s, const char *const *uris, size_t nuris,
+			      int use_default_libvirt);
+void session_clear_failures(struct session *s);
+
+/* List every instance of every connection.  A connection whose list fails
+ * is recorded in failures (with context) and skipped. */
+int session_list(struct session *s, struct inst_list *out);
+
+/* Resolve a user-given name to one instance (caller frees).  Accepts the
+ * exact name, "host:name", "backend:name" or a unique UUID prefix.  Unknown:
+ * BERR_NOTFOUND with close matches in the message; several: BERR_AMBIGUOUS
+ * listing where they are. */
+int session_resolve(struct session *s, const char *name, struct instance **out, struct berr *err);
+/* Find the connection for a backend name and optional host/uri. */
+struct bconn *session_find_conn(struct session *s, const char *backend, const char *host);
+
+/* Sample stats for every instance in list (batched per connection), store
+ * them in metrics and fill rates[i] (may be NULL).  Keeps the previous
+ * sample per instance internally. */
+int session_poll_stats(struct session *s, struct inst_list *list, struct inst_rates *rates,
+		       struct inst_stats *samples);
+
+/* Subscribe to every connection's events and republish them on s->bus. */
+void session_enable_events(struct session *s);
+
+/* Key used for metrics and selection: "backend/host/name". */
+char *instance_key(const struct instance *inst);
+const char *conn_host(struct bconn *c);
+
+/* ---- operations with context added and NULL slots checked ---- */
+enum inst_op {
+	OP_START, OP_SHUTDOWN, OP_KILL, OP_PAUSE, OP_RESUME, OP_DESTROY, OP_UNDEFINE,
+};
+const char *inst_op_name(enum inst_op op);
+/* timeout_s for OP_SHUTDOWN (0 default, then force off). */
+int instance_do(struct instance *inst, enum inst_op op, int timeout_s, struct berr *err);
+int instance_info_json(struct instance *inst, json_object **out, struct berr *err);
+json_object *instance_to_json(const struct instance *inst);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * util.h - small helpers used everywhere: allocation that cannot fail
+ * (out of memory runs the front-end's hook, then aborts), strings, time,
+ * name matching and close-match suggestions, fd flags.
+ */
+#ifndef BERTH_UTIL_H
+#define BERTH_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Called on allocation failure before abort(): restore the terminal. */
+void util_set_oom_hook(void (*hook)(void));
+void util_oom(void) __attribute__((noreturn));
+
+int64_t now_ms(void);		/* CLOCK_MONOTONIC in ms */
+int64_t now_realtime_ms(void);	/* wall clock in ms */
+uint64_t now_ns(void);		/* CLOCK_MONOTONIC in ns */
+
+int fd_set_nonblock(int fd, int on);
+int fd_set_cloexec(int fd, int on);
+
+/* fnmatch-style glob (*, ?, [..]) on the whole string. */
+int glob_match(const char *pattern, const char *s);
+/* Edit distance, capped for speed. */
+size_t edit_distance(const char *a, const char *b);
+
+/* Human-readable sizes/rates: "1.5G", "12K"... into buf. */
+const char *fmt_bytes(char *buf, size_t len, double bytes);
+const char *fmt_duration(char *buf, size_t len, int64_t seconds);
+
+/* Safe string copy that always terminates; returns strlen(src). */
+size_t strlcpy_b(char *dst, const char *src, size_t size);
+
+/* Parse "512M", "2G", "1024" (KiB when unit_kib), returns -1 on error. */
+int parse_size(const char *s, uint64_t *bytes);
+
+#endif
