@@ -46,20 +46,28 @@ berr_errno(struct berr *e, const char *fmt, ...)
 int
 berr_wrap(struct berr *e, const char *fmt, ...)
 {
-	char prefix[BERR_MSG_MAX];
-	char old[BERR_MSG_MAX];
+	char buf[BERR_MSG_MAX];
+	size_t plen, olen;
 	va_list ap;
 
 	if (e == NULL)
 		return -1;
 	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof prefix, fmt, ap);
+	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	memcpy(old, e->msg, sizeof old);
-	if (old[0] == '\0')
-		snprintf(e->msg, sizeof e->msg, "%s", prefix);
-	else
-		snprintf(e->msg, sizeof e->msg, "%s: %s", prefix, old);
+	plen = strlen(buf);
+	olen = strlen(e->msg);
+	/* "<context>: <old>", truncated at the end if it does not fit. */
+	if (olen > 0 && plen + 2 < sizeof buf) {
+		size_t room = sizeof buf - plen - 3;
+
+		memcpy(buf + plen, ": ", 2);
+		if (olen > room)
+			olen = room;
+		memcpy(buf + plen + 2, e->msg, olen);
+		buf[plen + 2 + olen] = '\0';
+	}
+	memcpy(e->msg, buf, sizeof e->msg);
 	if (e->code == 0)
 		e->code = EIO;
 	return -1;

@@ -34,6 +34,8 @@
 #define PROTO_MAX_DEPTH 32
 #define PROTO_MAX_QUEUE (8 * 1024 * 1024)
 #define PROTO_DEFAULT_TIMEOUT_MS 5000
+/* Simultaneous connections per server; more are answered EBUSY and closed. */
+#define PROTO_MAX_CLIENTS 64
 
 struct loop;
 
@@ -61,6 +63,13 @@ int proto_conn_send(struct proto_conn *c, json_object *msg, struct berr *err);
  * for POLLOUT); -1: error (peer gone: EPIPE, never SIGPIPE). */
 int proto_conn_flush(struct proto_conn *c, struct berr *err);
 size_t proto_conn_pending(const struct proto_conn *c);
+/* Bytes received but not yet returned by proto_conn_recv (poll() cannot
+ * see them: call recv again before waiting). */
+size_t proto_conn_buffered(const struct proto_conn *c);
+/* Parse one line (without its newline) into a message object: the framing
+ * checks of proto_conn_recv minus the I/O.  0 and *msg (caller owns), or -1
+ * with BERR_PROTO in err.  Also the fuzzing entry point. */
+int proto_parse_line(const char *buf, size_t len, json_object **msg, struct berr *err);
 
 /* --------------------------------------------------------------- messages */
 
@@ -72,6 +81,11 @@ json_object *proto_reply_err(int64_t id, const struct berr *e);
 json_object *proto_event(const char *event, const char *instance, json_object *data); /* takes data */
 /* Check the shape of a message; PROTO_INVALID with err filled if bad. */
 enum proto_kind proto_classify(json_object *msg, struct berr *err);
+/* 1 and *id if msg has an integer "id", else 0. */
+int proto_msg_id(json_object *msg, int64_t *id);
+/* For a reply: 0 if it carries a result; -1 with err filled from its
+ * "error" (code by berr_code_from_name, message as sent) otherwise. */
+int proto_reply_error(json_object *reply, struct berr *err);
 
 /* Small typed getters for args: return def when absent; -1 + err when the
  * key is present with the wrong type. */
@@ -140,5 +154,8 @@ void proto_req_error(struct proto_req *r, const struct berr *e);	/* frees r */
 void proto_server_emit(struct proto_server *s, const char *event, const char *instance,
 		       json_object *data);
 size_t proto_server_nclients(const struct proto_server *s);
+/* Whether a deferred request's peer is still connected (answering is safe
+ * either way; this only lets a handler skip useless work). */
+int proto_req_alive(const struct proto_req *r);
 
 #endif

@@ -20,10 +20,13 @@
 #include "core/metrics.h"
 
 struct loop;
+struct smap;
 
 struct session_failure {
 	char *what;		/* "libvirt qemu:///system", "kvm", ... */
 	struct berr err;
+	int requested;		/* the user asked for this connection (--connect) */
+	int from_list;		/* recorded by the last session_list */
 };
 
 struct session {
@@ -37,6 +40,8 @@ struct session {
 	size_t nfailures;
 	int host_cpus;			/* this machine's online CPUs */
 	int events_on;			/* subscribed to backend events */
+	struct smap *prev_stats;	/* instance key -> previous struct inst_stats */
+	int defaults_connected;		/* session_connect_defaults ran */
 };
 
 int session_new(struct session **out, struct berr *err);
@@ -52,6 +57,10 @@ int session_connect(struct session *s, const char *backend, const char *uri, str
 void session_connect_defaults(struct session *s, const char *const *uris, size_t nuris,
 			      int use_default_libvirt);
 void session_clear_failures(struct session *s);
+
+/* Number of failures the user should hear about (requested connections,
+ * and lists that failed). */
+size_t session_failure_count(const struct session *s);
 
 /* List every instance of every connection.  A connection whose list fails
  * is recorded in failures (with context) and skipped. */

@@ -42,4 +42,15 @@ size_t strlcpy_b(char *dst, const char *src, size_t size);
 /* Parse "512M", "2G", "1024" (KiB when unit_kib), returns -1 on error. */
 int parse_size(const char *s, uint64_t *bytes);
 
+/* A string-keyed map of owned values (free_value runs on replace/remove). */
+struct smap;
+struct smap *smap_new(void (*free_value)(void *));
+void smap_free(struct smap *m);
+void *smap_get(const struct smap *m, const char *key);
+void smap_set(struct smap *m, const char *key, void *value);
+void smap_remove(struct smap *m, const char *key);
+size_t smap_count(const struct smap *m);
+/* Iterate: i from 0 while smap_next returns 1. */
+int smap_next(const struct smap *m, size_t *i, const char **key, void **value);
+
 #endif

@@ -1,0 +1,94 @@
+/*
+ * image.h - berth's OCI image store: pull from a registry (v2 API), list,
+ * remove, and assemble a container root file system from an image's layers.
+ *
+ * Store layout under dir (= $BERTH_DATA_DIR/images):
+ *   blobs/sha256/<hex>      content-addressed blobs (manifests, configs, layers),
+ *                           every one verified before it enters the store
+ *   layers/<hex>/           extracted layer trees (keyed by the layer's diff_id,
+ *                           else its blob digest), extracted once and shared;
+ *                           whiteouts stored as overlay whiteouts (char 0/0,
+ *                           trusted.overlay.opaque=y)
+ *   index.json              ref -> manifest digest, written atomically
+ *   tmp/                    in-flight downloads and extractions (never read)
+ *
+ * References: "busybox" = docker.io/library/busybox:latest (fetched from
+ * registry-1.docker.io), "host:port/repo:tag", "repo@sha256:<hex>".
+ * Plain HTTP only for localhost/127.0.0.1/[::1] registries or when
+ * insecure_http is set; HTTPS otherwise.
+ *
+ * Not for: running containers (src/ctr), pushing images, registry mirrors.
+ * Library code: never prints; errors through struct berr.
+ */
+#ifndef BERTH_IMAGE_H
+#define BERTH_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "core/error.h"
+
+struct image_store;
+
+/* Open (creating if needed) the store in dir. */
+int image_store_open(const char *dir, struct image_store **out, struct berr *err);
+void image_store_free(struct image_store *st);	/* accepts NULL */
+
+struct image_pull_opts {
+	int timeout_s;		/* abort a transfer stalled this long (0: 30 s) */
+	int insecure_http;	/* allow plain HTTP for any registry */
+	/* Called during the pull: what = a short label ("manifest",
+	 * "sha256:abcd... layer"), done/total in bytes (total 0 if unknown). */
+	void (*progress)(const char *what, uint64_t done, uint64_t total, void *arg);
+	void *arg;
+};
+
+/* Pull ref into the store.  On success *digest_out (if not NULL) is the
+ * manifest digest "sha256:<hex>" (caller frees).  On failure the store is
+ * unchanged apart from fully verified blobs already fetched. */
+int image_pull(struct image_store *st, const char *ref, const struct image_pull_opts *opts,
+	       char **digest_out, struct berr *err);
+
+/* *out = JSON array of {"ref", "digest", "size" (sum of blob sizes),
+ * "created" (image config's created string, or null)}, sorted by ref. */
+int image_list(struct image_store *st, json_object **out, struct berr *err);
+
+/* Remove ref from the index, then garbage-collect blobs and extracted layers
+ * no remaining ref uses.  BERR_NOTFOUND if ref is not in the store. */
+int image_remove(struct image_store *st, const char *ref, struct berr *err);
+
+/* Assemble a root fs for ref under dest_dir (created if missing):
+ * overlayfs (lowerdirs = extracted layers, dest_dir/{upper,work}, mounted on
+ * dest_dir/rootfs) where the kernel allows it, else a flattened copy in
+ * dest_dir/rootfs.  *rootfs_path_out = dest_dir/rootfs (caller frees).
+ * *config_out (if not NULL) = a new reference to the image config's "config"
+ * object (Env, Cmd, Entrypoint, WorkingDir, User...; an empty object if the
+ * image has none); caller puts it.  A ref not in the store is BERR_NOTFOUND
+ * (the caller pulls first). */
+int image_rootfs_prepare(struct image_store *st, const char *ref, const char *dest_dir,
+			 char **rootfs_path_out, json_object **config_out, struct berr *err);
+
+/* Unmount dest_dir/rootfs if it is a mount and remove dest_dir entirely. */
+int image_rootfs_release(const char *dest_dir, struct berr *err);
+
+/* ---- lower-level pieces, exposed for tests and tools ---- */
+
+/* A parsed reference.  repo always includes a namespace for Docker Hub
+ * ("library/busybox"); tag is NULL when digest is set and no tag was given. */
+struct image_ref {
+	char *registry;		/* "docker.io" (served by registry-1.docker.io),
+				 * "127.0.0.1:5000", "quay.io" */
+	char *repo;		/* "library/busybox" */
+	char *tag;		/* "latest" or NULL */
+	char *digest;		/* "sha256:<64 hex>" or NULL */
+};
+int image_ref_parse(const char *s, struct image_ref *ref, struct berr *err);
+void image_ref_free(struct image_ref *ref);
+/* Canonical name used as the index key: "registry/repo:tag",
+ * "registry/repo@sha256:..." or "registry/repo:tag@sha256:..." (caller
+ * frees); "busybox" becomes "docker.io/library/busybox:latest". */
+char *image_ref_canonical(const struct image_ref *ref);
+
+#endif

@@ -1,0 +1,734 @@
+/*
+ * tui.c - the dashboard's main: terminal setup and teardown, the event loop
+ * wiring (stdin, SIGWINCH through a self-pipe, the stats timer, backend
+ * events), data refresh and redraw scheduling.
+ *
+ * Everything runs on the session's one loop.  Input, timers and events only
+ * mark the screen dirty; it is drawn once per loop iteration, and ncurses
+ * sends only the cells that changed.  Not for: drawing a view (dashboard.c,
+ * detail.c, console.c...) or deciding what keys do (keys.c).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "core/loop.h"
+#include "core/options.h"
+#include "core/util.h"
+#include "tui/tui-internal.h"
+#include "tui/tui.h"
+
+static struct tui *active_ui;	/* for the OOM hook and signal handler */
+static int sig_write_fd = -1;
+static SCREEN *active_screen;
+
+static void
+tui_oom_hook(void)
+{
+	if (active_screen != NULL)
+		endwin();
+}
+
+static void
+tui_signal(int signo)
+{
+	int saved = errno;
+	unsigned char c = (unsigned char)signo;
+
+	if (sig_write_fd >= 0 && write(sig_write_fd, &c, 1) < 0) {
+		/* pipe full: a resize is pending already */
+	}
+	errno = saved;
+}
+
+long
+tui_opt_int(const char *name, long def)
+{
+	if (option_find(name) == NULL)
+		return def;
+	return option_int(name);
+}
+
+int
+tui_opt_bool(const char *name, int def)
+{
+	if (option_find(name) == NULL)
+		return def;
+	return option_bool(name);
+}
+
+void
+tui_status(struct tui *ui, int is_err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ui->status, sizeof ui->status, fmt, ap);
+	va_end(ap);
+	ui->status_err = is_err;
+	ui->status_ms = now_ms();
+	ui->dirty = 1;
+}
+
+void
+tui_message(struct tui *ui, const char *title, const char *text)
+{
+	free(ui->msg_title);
+	free(ui->msg_text);
+	ui->msg_title = xstrdup(title);
+	ui->msg_text = xstrdup(text);
+	ui->modal = MODAL_MESSAGE;
+	ui->dirty = 1;
+}
+
+/* Errors are shown in full: short ones in the status line, long ones (or
+ * any that would not fit) in a message box. */
+void
+tui_show_error(struct tui *ui, const char *what, const struct berr *err)
+{
+	char *text = xasprintf("%s: %s", what, err->msg[0] ? err->msg : "unknown error");
+
+	if (text_width(text) + 2 > ui->cols)
+		tui_message(ui, "Error", text);
+	tui_status(ui, 1, "%s", text);
+	free(text);
+}
+
+void
+tui_set_view(struct tui *ui, unsigned view)
+{
+	if (ui->view != view)
+		ui->prev_view = ui->view;
+	ui->view = view;
+	ui->dirty = 1;
+}
+
+static void
+split_lines(struct tui *ui)
+{
+	char *p;
+	size_t n = 0;
+
+	free(ui->pager_lines);
+	for (p = ui->pager_text; *p; p++)
+		if (*p == '\n')
+			n++;
+	ui->pager_lines = xcalloc(n + 2, sizeof *ui->pager_lines);
+	n = 0;
+	p = ui->pager_text;
+	while (*p) {
+		ui->pager_lines[n++] = p;
+		p = strchr(p, '\n');
+		if (p == NULL)
+			break;
+		*p++ = '\0';
+	}
+	ui->pager_nlines = n;
+}
+
+void
+tui_pager(struct tui *ui, const char *title, const char *text)
+{
+	free(ui->pager_title);
+	free(ui->pager_text);
+	ui->pager_title = xstrdup(title);
+	ui->pager_text = xstrdup(text);
+	split_lines(ui);
+	ui->pager_top = 0;
+	if (ui->view != VIEW_PAGER)
+		ui->pager_return = ui->view;
+	tui_set_view(ui, VIEW_PAGER);
+}
+
+static void
+free_strv(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void
+take_failures(struct session *s, char ***out, size_t *nout)
+{
+	size_t i;
+
+	free_strv(*out, *nout);
+	*out = NULL;
+	*nout = 0;
+	if (s->nfailures == 0)
+		return;
+	*out = xcalloc(s->nfailures, sizeof **out);
+	for (i = 0; i < s->nfailures; i++)
+		(*out)[i] = xasprintf("%s: %s", s->failures[i].what ? s->failures[i].what : "?",
+				      s->failures[i].err.msg);
+	*nout = s->nfailures;
+	session_clear_failures(s);
+}
+
+static void
+free_data(struct tui *ui)
+{
+	size_t i;
+
+	for (i = 0; i < ui->list.n; i++)
+		free(ui->keys[i]);
+	free(ui->keys);
+	ui->keys = NULL;
+	inst_list_clear(&ui->list);
+	free(ui->list.v);
+	memset(&ui->list, 0, sizeof ui->list);
+	free(ui->rates);
+	free(ui->samples);
+	ui->rates = NULL;
+	ui->samples = NULL;
+	free(ui->order);
+	ui->order = NULL;
+	ui->norder = 0;
+}
+
+/* Re-list every instance, sample stats (this fills the metrics history
+ * the graphs read) and host capacity. */
+void
+tui_refresh(struct tui *ui)
+{
+	struct inst_list fresh = { 0 };
+	int64_t t0 = now_ms();
+	size_t i;
+
+	session_list(ui->s, &fresh);
+	free_data(ui);
+	ui->list = fresh;
+	ui->keys = xcalloc(fresh.n + 1, sizeof *ui->keys);
+	ui->rates = xcalloc(fresh.n + 1, sizeof *ui->rates);
+	ui->samples = xcalloc(fresh.n + 1, sizeof *ui->samples);
+	for (i = 0; i < fresh.n; i++) {
+		ui->keys[i] = instance_key(fresh.v[i]);
+		ui->rates[i].cpu_pct_vcpus = NAN;
+	}
+	if (fresh.n > 0)
+		session_poll_stats(ui->s, &ui->list, ui->rates, ui->samples);
+	for (i = 0; i < fresh.n; i++)
+		if (!ui->samples[i].valid)
+			ui->rates[i].cpu_pct_vcpus = NAN;
+	dash_hosts_update(ui);
+	take_failures(ui->s, &ui->tick_failures, &ui->ntick_failures);
+	dash_rebuild(ui);
+	ui->last_refresh_ms = now_ms();
+	ui->refresh_cost_ms = (double)(ui->last_refresh_ms - t0);
+	ui->need_refresh = 0;
+	ui->dirty = 1;
+}
+
+static void
+refresh_timer_cb(struct loop *l, int id, void *arg)
+{
+	struct tui *ui = arg;
+
+	loop_update_timer(l, id, -1);
+	tui_refresh(ui);
+}
+
+/* Events come in bursts (a batch action, a host going away): refresh once,
+ * shortly after the first. */
+void
+tui_schedule_refresh(struct tui *ui)
+{
+	if (ui->need_refresh)
+		return;
+	ui->need_refresh = 1;
+	loop_update_timer(ui->s->loop, ui->refresh_timer, 150);
+}
+
+static void
+stats_timer_cb(struct loop *l, int id, void *arg)
+{
+	struct tui *ui = arg;
+
+	(void)l;
+	(void)id;
+	if (console_raw_active(ui))
+		return;
+	tui_refresh(ui);
+}
+
+static void
+event_cb(const struct berth_event *ev, void *arg)
+{
+	struct tui *ui = arg;
+
+	if (ev->type && strcmp(ev->type, "stats") == 0)
+		return;
+	tui_schedule_refresh(ui);
+}
+
+static void
+handle_resize(struct tui *ui)
+{
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0)
+		resizeterm(ws.ws_row, ws.ws_col);
+	getmaxyx(stdscr, ui->rows, ui->cols);
+	console_resize(ui);
+	ui->dirty = 1;
+}
+
+static void
+signal_cb(struct loop *l, int id, int fd, int revents, void *arg)
+{
+	struct tui *ui = arg;
+	unsigned char buf[64];
+	ssize_t n, i;
+	int resize = 0;
+
+	(void)l;
+	(void)id;
+	(void)revents;
+	while ((n = read(fd, buf, sizeof buf)) > 0)
+		for (i = 0; i < n; i++) {
+			if (buf[i] == SIGWINCH)
+				resize = 1;
+			else
+				ui->quit = 1;
+		}
+	if (resize && !console_raw_active(ui))
+		handle_resize(ui);
+}
+
+static void
+handle_key(struct tui *ui, const struct tui_keypress *k)
+{
+	char name[32];
+
+	if (!k->is_key && k->code == 12 /* C-l */ && ui->modal == MODAL_NONE &&
+	    ui->view != VIEW_CONSOLE) {
+		clearok(curscr, TRUE);
+		ui->dirty = 1;
+		return;
+	}
+	if (k->is_key && k->code == KEY_RESIZE) {
+		handle_resize(ui);
+		return;
+	}
+	if (ui->modal != MODAL_NONE) {
+		modal_key(ui, k);
+		ui->dirty = 1;
+		return;
+	}
+	if (ui->view == VIEW_CONSOLE && console_key(ui, k))
+		return;
+	if (ui->view == VIEW_PAGER && pager_key(ui, k)) {
+		ui->dirty = 1;
+		return;
+	}
+	if (k->is_key && k->code == KEY_MOUSE) {
+		dash_mouse(ui);
+		return;
+	}
+	if (!keys_dispatch(ui, k))
+		tui_status(ui, 0, "%s: no action here (? for help)", key_name(k, name, sizeof name));
+	ui->dirty = 1;
+}
+
+static void
+stdin_cb(struct loop *l, int id, int fd, int revents, void *arg)
+{
+	struct tui *ui = arg;
+	struct tui_keypress k;
+	int n = 0, r;
+
+	(void)l;
+	(void)id;
+	(void)fd;
+	if (revents & (POLLHUP | POLLERR | POLLNVAL)) {
+		ui->quit = 1;
+		return;
+	}
+	if (console_raw_active(ui)) {
+		console_raw_stdin(ui);
+		return;
+	}
+	/* ncurses buffers what it reads: drain everything it has, but bound the
+	 * work per iteration so a paste cannot starve the rest of the loop. */
+	while (n++ < 512 && !ui->quit && !console_raw_active(ui)) {
+		wint_t wc;
+
+		r = wget_wch(stdscr, &wc);
+		if (r == ERR)
+			break;
+		k.is_key = r == KEY_CODE_YES;
+		k.code = wc;
+		handle_key(ui, &k);
+	}
+}
+
+void
+tui_suspend_screen(struct tui *ui)
+{
+	(void)ui;
+	def_prog_mode();
+	endwin();
+}
+
+void
+tui_resume_screen(struct tui *ui)
+{
+	reset_prog_mode();
+	clearok(curscr, TRUE);
+	handle_resize(ui);
+	ui->dirty = 1;
+}
+
+/* Run a command line through the CLI's command table; output goes to the
+ * pager (several lines) or the status line (one line). */
+void
+tui_run_command(struct tui *ui, const char *line)
+{
+	struct berr err = { 0 };
+	char **argv = NULL, *outbuf = NULL, *errbuf = NULL;
+	size_t outlen = 0, errlen = 0;
+	FILE *out, *errf;
+	int argc = 0, rc;
+
+	while (*line == ' ' || *line == ':')
+		line++;
+	if (*line == '\0')
+		return;
+	if (cmd_split(line, &argc, &argv, &err) < 0) {
+		tui_show_error(ui, "command line", &err);
+		return;
+	}
+	if (argc == 0) {
+		cmd_free_argv(argc, argv);
+		return;
+	}
+	if (strcmp(argv[0], "q") == 0 || strcmp(argv[0], "quit") == 0) {
+		ui->quit = 1;
+		cmd_free_argv(argc, argv);
+		return;
+	}
+	if ((strcmp(argv[0], "console") == 0 || strcmp(argv[0], "attach") == 0) && argc == 2) {
+		/* The dashboard's own console pane instead of a blocking attach. */
+		struct instance *inst = NULL;
+
+		if (session_resolve(ui->s, argv[1], &inst, &err) < 0 ||
+		    console_open(ui, inst, 0, &err) < 0)
+			tui_show_error(ui, "console", &err);
+		instance_free(inst);
+		cmd_free_argv(argc, argv);
+		return;
+	}
+	if (strcmp(argv[0], "tui") == 0 || strcmp(argv[0], "dashboard") == 0 ||
+	    strcmp(argv[0], "shell") == 0) {
+		tui_status(ui, 1, "%s: already in the dashboard", argv[0]);
+		cmd_free_argv(argc, argv);
+		return;
+	}
+	out = open_memstream(&outbuf, &outlen);
+	errf = open_memstream(&errbuf, &errlen);
+	if (out == NULL || errf == NULL)
+		util_oom();
+	rc = cmd_run(&ui->s, argc, argv, out, errf, 1);
+	fclose(out);
+	fclose(errf);
+	{
+		char *all = xasprintf("%s%s", outbuf ? outbuf : "", errbuf ? errbuf : "");
+		size_t len = strlen(all);
+		char *nl;
+
+		while (len > 0 && all[len - 1] == '\n')
+			all[--len] = '\0';
+		nl = strchr(all, '\n');
+		if (len == 0)
+			tui_status(ui, rc != 0, "%s: %s", argv[0], rc == 0 ? "done" : "failed");
+		else if (nl == NULL && text_width(all) + 2 < ui->cols)
+			tui_status(ui, rc != 0, "%s", all);
+		else
+			tui_pager(ui, line, all);
+		free(all);
+	}
+	free(outbuf);
+	free(errbuf);
+	cmd_free_argv(argc, argv);
+	tui_schedule_refresh(ui);
+}
+
+static void
+draw_status(struct tui *ui)
+{
+	int y = ui->rows - 1;
+
+	move(y, 0);
+	clrtoeol();
+	if (ui->modal == MODAL_FILTER || ui->modal == MODAL_CMDLINE) {
+		const char *prompt = ui->modal == MODAL_FILTER ? "/" : ":";
+
+		if (ui->complete_hint && ui->rows > 2) {
+			move(y - 1, 0);
+			clrtoeol();
+			attron(draw_attr(ui, CP_DIM));
+			draw_text(ui, y - 1, 0, ui->complete_hint, ui->cols, 1);
+			attroff(draw_attr(ui, CP_DIM));
+		}
+		draw_text(ui, y, 0, prompt, 1, 0);
+		edit_draw(ui, &ui->line, y, 1, ui->cols - 1, 1);
+		return;
+	}
+	if (ui->status[0]) {
+		attr_t a = draw_attr(ui, ui->status_err ? CP_ERROR : CP_DEFAULT);
+
+		attron(a);
+		draw_text(ui, y, 0, ui->status, ui->cols, 1);
+		attroff(a);
+	} else {
+		attron(draw_attr(ui, CP_DIM));
+		draw_text(ui, y, 0, ui->view == VIEW_CONSOLE ? "" :
+			  "?:help  /:filter  ::command  Enter:detail  c:console  space:select  n:new  q:quit",
+			  ui->cols, 1);
+		attroff(draw_attr(ui, CP_DIM));
+	}
+}
+
+static void
+draw_all(struct tui *ui)
+{
+	getmaxyx(stdscr, ui->rows, ui->cols);
+	erase();
+	curs_set(0);
+	switch (ui->view) {
+	case VIEW_DETAIL:
+		detail_draw(ui);
+		break;
+	case VIEW_CONSOLE:
+		console_draw(ui);
+		break;
+	case VIEW_PAGER:
+		pager_draw(ui);
+		break;
+	default:
+		dash_draw(ui);
+		break;
+	}
+	draw_status(ui);
+	if (ui->modal != MODAL_NONE && ui->modal != MODAL_FILTER && ui->modal != MODAL_CMDLINE)
+		modal_draw(ui);
+	if (ui->modal == MODAL_FILTER || ui->modal == MODAL_CMDLINE || ui->modal == MODAL_FORM)
+		curs_set(1);
+	else if (ui->view == VIEW_CONSOLE)
+		console_draw_cursor(ui);
+	wnoutrefresh(stdscr);
+	doupdate();
+	ui->dirty = 0;
+}
+
+static int
+setup_terminal(struct tui *ui, struct berr *err)
+{
+	const char *term = getenv("TERM");
+	SCREEN *scr;
+
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+		return berr_set(err, BERR_INVALID, "the dashboard needs a terminal (stdin and stdout are not both terminals)");
+	scr = newterm(term && *term ? term : "vt100", stdout, stdin);
+	if (scr == NULL && term && *term)
+		scr = newterm("vt100", stdout, stdin);	/* unknown TERM: still open */
+	if (scr == NULL)
+		return berr_set(err, BERR_INVALID, "cannot initialise the terminal (TERM=%s)", term ? term : "");
+	active_screen = scr;
+	set_term(scr);
+	raw();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	set_escdelay(25);
+	/* Shift-PgUp/PgDn for console scrollback on xterm-like terminals */
+	define_key("\033[5;2~", KEY_SPREVIOUS);
+	define_key("\033[6;2~", KEY_SNEXT);
+	draw_init_colors(ui);
+	ui->mouse = tui_opt_bool("mouse", 0);
+	if (ui->mouse)
+		mousemask(BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED | BUTTON4_PRESSED |
+			  BUTTON5_PRESSED, NULL);
+	getmaxyx(stdscr, ui->rows, ui->cols);
+	return 0;
+}
+
+static void
+restore_terminal(void)
+{
+	if (active_screen == NULL)
+		return;
+	endwin();
+	delscreen(active_screen);
+	active_screen = NULL;
+}
+
+static int
+setup_signals(struct tui *ui, struct berr *err)
+{
+	struct sigaction sa;
+
+	if (pipe(ui->sig_pipe) < 0)
+		return berr_errno(err, "creating the signal pipe");
+	fd_set_nonblock(ui->sig_pipe[0], 1);
+	fd_set_nonblock(ui->sig_pipe[1], 1);
+	fd_set_cloexec(ui->sig_pipe[0], 1);
+	fd_set_cloexec(ui->sig_pipe[1], 1);
+	sig_write_fd = ui->sig_pipe[1];
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = tui_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGWINCH, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	ui->sig_watch = loop_add_fd(ui->s->loop, ui->sig_pipe[0], POLLIN, signal_cb, ui, NULL);
+	return 0;
+}
+
+static void
+teardown_signals(struct tui *ui)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGWINCH, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	if (ui->sig_watch > 0)
+		loop_remove_fd(ui->s->loop, ui->sig_watch);
+	sig_write_fd = -1;
+	if (ui->sig_pipe[0] >= 0)
+		close(ui->sig_pipe[0]);
+	if (ui->sig_pipe[1] >= 0)
+		close(ui->sig_pipe[1]);
+}
+
+static void
+tui_free(struct tui *ui)
+{
+	console_close(ui);
+	free_data(ui);
+	dash_hosts_free(ui);
+	free_strv(ui->conn_failures, ui->nconn_failures);
+	free_strv(ui->tick_failures, ui->ntick_failures);
+	free_strv(ui->sel, ui->nsel);
+	free_strv(ui->confirm_keys, ui->nconfirm);
+	free(ui->confirm_text);
+	free(ui->cursor_key);
+	free(ui->detail_key);
+	free(ui->pager_title);
+	free(ui->pager_text);
+	free(ui->pager_lines);
+	free(ui->msg_title);
+	free(ui->msg_text);
+	free(ui->complete_hint);
+	form_free(ui->form);
+}
+
+int
+tui_main(struct session *s, int argc, char **argv)
+{
+	struct tui ui_storage, *ui = &ui_storage;
+	struct berr err = { 0 };
+	struct loop *loop;
+	int rc = 0;
+	long interval;
+
+	setlocale(LC_ALL, "");
+	if (s == NULL || s->loop == NULL) {
+		fprintf(stderr, "berth: dashboard: no session\n");
+		return 1;
+	}
+	memset(ui, 0, sizeof *ui);
+	ui->s = s;
+	ui->sig_pipe[0] = ui->sig_pipe[1] = -1;
+	ui->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+	ui->view = VIEW_DASH;
+	ui->sort_col = COL_NAME;
+	ui->detail_span = 60;
+	loop = s->loop;
+
+	take_failures(s, &ui->conn_failures, &ui->nconn_failures);
+	util_set_oom_hook(tui_oom_hook);
+	if (setup_terminal(ui, &err) < 0) {
+		fprintf(stderr, "berth: dashboard: %s\n", err.msg);
+		util_set_oom_hook(NULL);
+		tui_free(ui);
+		return 1;
+	}
+	active_ui = ui;
+	if (setup_signals(ui, &err) < 0) {
+		restore_terminal();
+		fprintf(stderr, "berth: dashboard: %s\n", err.msg);
+		util_set_oom_hook(NULL);
+		tui_free(ui);
+		return 1;
+	}
+	interval = tui_opt_int("stats_interval", 1);
+	if (interval < 1)
+		interval = 1;
+	ui->stats_interval_ms = (int)(interval * 1000);
+	ui->stdin_watch = loop_add_fd(loop, STDIN_FILENO, POLLIN, stdin_cb, ui, NULL);
+	ui->stats_timer = loop_add_timer(loop, ui->stats_interval_ms, stats_timer_cb, ui, NULL);
+	ui->refresh_timer = loop_add_timer(loop, -1, refresh_timer_cb, ui, NULL);
+	session_enable_events(s);
+	if (s->bus != NULL)
+		ui->evbus_sub = evbus_subscribe(s->bus, "*", event_cb, ui);
+
+	tui_refresh(ui);
+	if (argc > 0 && argv[0] && argv[0][0] != '-') {
+		size_t i;
+
+		for (i = 0; i < ui->norder; i++)
+			if (strcmp(ui->list.v[ui->order[i]]->name, argv[0]) == 0) {
+				ui->cursor = i;
+				free(ui->detail_key);
+				ui->detail_key = xstrdup(ui->keys[ui->order[i]]);
+				tui_set_view(ui, VIEW_DETAIL);
+				break;
+			}
+	}
+	draw_all(ui);
+	while (!ui->quit) {
+		if (loop_run_once(loop, -1) < 0 && errno != EINTR)
+			break;
+		if (ui->dirty && !ui->quit && !console_raw_active(ui))
+			draw_all(ui);
+	}
+
+	if (ui->evbus_sub > 0)
+		evbus_unsubscribe(s->bus, ui->evbus_sub);
+	loop_remove_fd(loop, ui->stdin_watch);
+	loop_remove_timer(loop, ui->stats_timer);
+	loop_remove_timer(loop, ui->refresh_timer);
+	console_close(ui);
+	restore_terminal();
+	teardown_signals(ui);
+	util_set_oom_hook(NULL);
+	active_ui = NULL;
+	tui_free(ui);
+	return rc;
+}
