@@ -162,12 +162,21 @@ read_file(const char *path, char **bufp, size_t *lenp, size_t max, struct berr *
 
 	if (fd < 0)
 		return berr_errno(err, "reading `%s'", path);
+	if (cap > max)
+		cap = max;
 	buf = xmalloc(cap + 1);
 	for (;;) {
 		ssize_t n;
 
 		if (len == cap) {
+			char extra;
+
 			if (cap >= max) {
+				do
+					n = read(fd, &extra, 1);
+				while (n < 0 && errno == EINTR);
+				if (n <= 0)
+					break;
 				free(buf);
 				close(fd);
 				return berr_set(err, EFBIG, "reading `%s': larger than %zu bytes", path, max);

@@ -34,6 +34,7 @@ struct loop_watch {
 	int fd;
 	int events;
 	int deleted;
+	uint64_t polled_gen;	/* last iteration whose poll() included it */
 	loop_fd_cb cb;
 	void *arg;
 	loop_free_cb free_cb;
@@ -56,6 +57,7 @@ struct loop {
 	int dispatching;	/* > 0 while callbacks may run */
 	int polling;		/* blocked in poll(): changes must wake it */
 	int need_sweep;
+	uint64_t gen;		/* iterations started so far */
 
 	struct loop_watch *watches;
 	size_t nwatches, watches_cap;
@@ -233,6 +235,7 @@ loop_add_fd(struct loop *l, int fd, int events, loop_fd_cb cb, void *arg, loop_f
 	w->fd = fd;
 	w->events = events & (POLLIN | POLLOUT | POLLPRI);
 	w->deleted = 0;
+	w->polled_gen = 0;
 	w->cb = cb;
 	w->arg = arg;
 	w->free_cb = free_cb;
@@ -365,6 +368,7 @@ loop_next_timeout_locked(struct loop *l, int64_t now)
 /* One iteration's poll set.  It lives on the caller's stack frame (not in
  * struct loop) so that a callback may run a nested loop_run_once. */
 struct loop_pollset {
+	uint64_t gen;
 	struct pollfd *pfds;
 	size_t *watch_index;	/* pfds[i] belongs to watches[watch_index[i]] */
 	size_t n;
@@ -377,6 +381,7 @@ loop_make_pollset_locked(struct loop *l, struct loop_pollset *ps)
 {
 	size_t i, n = 0;
 
+	ps->gen = ++l->gen;
 	ps->pfds = xmalloc((l->nwatches + 1) * sizeof *ps->pfds);
 	ps->watch_index = xmalloc((l->nwatches + 1) * sizeof *ps->watch_index);
 	ps->pfds[n].fd = l->wake_fd;
@@ -385,10 +390,11 @@ loop_make_pollset_locked(struct loop *l, struct loop_pollset *ps)
 	ps->watch_index[n] = 0;
 	n++;
 	for (i = 0; i < l->nwatches; i++) {
-		const struct loop_watch *w = &l->watches[i];
+		struct loop_watch *w = &l->watches[i];
 
 		if (w->deleted || w->events == 0)
 			continue;
+		w->polled_gen = ps->gen;
 		ps->pfds[n].fd = w->fd;
 		ps->pfds[n].events = (short)w->events;
 		ps->pfds[n].revents = 0;
@@ -442,7 +448,7 @@ loop_dispatch_timers_locked(struct loop *l)
  * during dispatch, so watch indices stay valid; a watch removed by an
  * earlier callback in this round is skipped.  Lock held on entry/exit. */
 static int
-loop_dispatch_fds_locked(struct loop *l, const struct loop_pollset *ps)
+loop_dispatch_fds_locked(struct loop *l, const struct loop_pollset *ps, uint64_t gen)
 {
 	size_t i;
 	int ran = 0;
@@ -456,7 +462,10 @@ loop_dispatch_fds_locked(struct loop *l, const struct loop_pollset *ps)
 		if (ps->pfds[i].revents == 0)
 			continue;
 		w = &l->watches[ps->watch_index[i]];
-		if (w->deleted)
+		/* Skip it if a nested loop_run_once (called from an earlier
+		 * callback) polled it after us: it ran it or found it not ready,
+		 * either way our revents are stale. */
+		if (w->deleted || w->polled_gen > gen)
 			continue;
 		revents = ps->pfds[i].revents;
 		if (revents & POLLNVAL)
@@ -517,7 +526,7 @@ loop_run_once(struct loop *l, int timeout_ms)
 	l->dispatching++;
 	ran += loop_dispatch_timers_locked(l);
 	if (r > 0)
-		ran += loop_dispatch_fds_locked(l, &ps);
+		ran += loop_dispatch_fds_locked(l, &ps, ps.gen);
 	l->dispatching--;
 	pthread_mutex_unlock(&l->lock);
 	free(ps.pfds);

@@ -132,8 +132,10 @@ session_connect_ex(struct session *s, const char *backend, const char *uri, int 
 	free(what);
 	return 0;
 fail:
-	if (uri != NULL)
+	if (uri != NULL && strstr(e.msg, uri) == NULL)
 		berr_wrap(&e, "connecting to %s `%s'", backend, uri);
+	else if (uri != NULL)
+		;	/* the backend's message names the URI already */
 	else
 		berr_wrap(&e, "%s backend", backend);
 	session_add_failure(s, what, &e, requested, 0);

@@ -19,6 +19,7 @@ struct script {
 	lua_State *L;
 	struct session *s;
 	int own_session;		/* s was connected by us, we free it */
+	struct session *retired;	/* our own session, replaced by the front-end's */
 	struct session *hooked;		/* session whose bus we subscribed to */
 	int evsub;			/* subscription id on hooked->bus */
 	int sandbox;
@@ -45,6 +46,9 @@ script_of(lua_State *L)
 	return *(struct script **)lua_getextraspace(L);
 }
 
+/* The global state if one exists (never creates it). */
+struct script *script_global_peek(void);
+
 /* The session, connected on demand from the global options; raises a Lua
  * error if none can be made. */
 struct session *script_need_session(lua_State *L);
@@ -64,6 +68,10 @@ typedef int (*script_poll_fn)(lua_State *L, int64_t *wake_ms);
 int script_block(lua_State *L, script_poll_fn poll);
 /* Run the session's loop until deadline (monotonic ms) or an interrupt. */
 void script_run_loop_until(lua_State *L, int64_t deadline_ms);
+
+/* lua-parallel.c: is L a coroutine run by berth.parallel? */
+int script_in_parallel(lua_State *L);
+int script_parallel(lua_State *L);
 
 /* lua-berth.c */
 int luaopen_berth(lua_State *L);

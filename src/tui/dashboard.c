@@ -108,6 +108,53 @@ host_get(struct tui *ui, const char *label)
 	return h;
 }
 
+/* This machine's CPU use since the previous call, from /proc/stat: the
+ * fallback when no backend reports host CPU use for localhost. */
+static double
+local_cpu_pct(void)
+{
+	static unsigned long long prev_busy, prev_total;
+	unsigned long long v[8] = { 0 }, busy, total;
+	double pct = -1;
+	FILE *f = fopen("/proc/stat", "r");
+
+	if (f == NULL)
+		return -1;
+	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
+		   &v[5], &v[6], &v[7]) == 8) {
+		total = v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
+		busy = total - v[3] - v[4];
+		if (prev_total && total > prev_total)
+			pct = 100.0 * (double)(busy - prev_busy) / (double)(total - prev_total);
+		prev_busy = busy;
+		prev_total = total;
+	}
+	fclose(f);
+	return pct;
+}
+
+static void
+local_mem(double *total_kib, double *used_kib)
+{
+	char line[128];
+	double tot = -1, avail = -1, v;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof line, f)) {
+		if (sscanf(line, "MemTotal: %lf", &v) == 1)
+			tot = v;
+		else if (sscanf(line, "MemAvailable: %lf", &v) == 1)
+			avail = v;
+	}
+	fclose(f);
+	if (tot > 0 && avail >= 0) {
+		*total_kib = tot;
+		*used_kib = tot - avail;
+	}
+}
+
 /* Host capacity from every connection's host_info, merged by host label
  * (kvm, container and libvirt on one machine are one host), plus what the
  * listed instances have been given. */
@@ -116,7 +163,7 @@ dash_hosts_update(struct tui *ui)
 {
 	static const char *const k_cpus[] = { "cpus", "ncpus", "cpu_count", NULL };
 	static const char *const k_mem[] = { "memory_kib", "mem_total_kib", "memory_total_kib", "mem_kib", NULL };
-	static const char *const k_free[] = { "mem_free_kib", "memory_free_kib", "free_kib", "mem_available_kib", NULL };
+	static const char *const k_free[] = { "free_memory_kib", "mem_free_kib", "memory_free_kib", "free_kib", "mem_available_kib", NULL };
 	static const char *const k_used[] = { "mem_used_kib", "memory_used_kib", NULL };
 	static const char *const k_cpu[] = { "cpu_pct", "cpu_used_pct", "cpu_usage_pct", "cpu_percent", NULL };
 	size_t i;
@@ -170,9 +217,25 @@ dash_hosts_update(struct tui *ui)
 	}
 	/* Hosts known only from the instance list carry this machine's CPUs
 	 * when they are local. */
-	for (i = 0; i < ui->nhosts; i++)
-		if (ui->hosts[i].cpus == 0 && strcmp(ui->hosts[i].label, "localhost") == 0)
-			ui->hosts[i].cpus = ui->s->host_cpus;
+	for (i = 0; i < ui->nhosts; i++) {
+		struct tui_host *h = &ui->hosts[i];
+		double tot = -1, used = -1;
+
+		if (strcmp(h->label, "localhost") != 0)
+			continue;
+		if (h->cpus == 0)
+			h->cpus = ui->s->host_cpus;
+		if (h->cpu_pct < 0)
+			h->cpu_pct = local_cpu_pct();
+		if (h->mem_used_kib < 0) {
+			local_mem(&tot, &used);
+			if (h->mem_kib == 0 && tot > 0)
+				h->mem_kib = (uint64_t)tot;
+			/* only when the backend's total is this machine's */
+			if (tot > 0 && fabs((double)h->mem_kib - tot) < tot / 50)
+				h->mem_used_kib = used;
+		}
+	}
 }
 
 /* ---- filter and sort ---- */
@@ -567,7 +630,7 @@ draw_row(struct tui *ui, int y, size_t oi, int is_cursor)
 static int
 draw_host(struct tui *ui, int y, const struct tui_host *h)
 {
-	long thr = tui_opt_int("overcommit_threshold", 150);
+	long thr = tui_opt_int("overcommit_warn", 150);
 	char a[16], b[16];
 	int x = 0, w = ui->cols;
 	double vr, mr;

@@ -47,7 +47,8 @@ draw_init_colors(struct tui *ui)
 	};
 	size_t i;
 
-	ui->color = has_colors() && !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
+	ui->color = has_colors() && !(getenv("NO_COLOR") && *getenv("NO_COLOR")) &&
+		    tui_opt_bool("color", 1);
 	if (ui->color && start_color() == ERR)
 		ui->color = 0;
 	if (ui->color)

@@ -149,7 +149,16 @@ struct watch {
 	int added_id;
 	int nested;		/* run a nested loop_run_once */
 	int drain;
+	int freed;		/* times its free callback ran */
 };
+
+static void
+watch_free(void *arg)
+{
+	struct watch *w = arg;
+
+	w->freed++;
+}
 
 static void
 watch_cb(struct loop *l, int id, int fd, int revents, void *arg)
@@ -185,16 +194,22 @@ watch_cb(struct loop *l, int id, int fd, int revents, void *arg)
 }
 
 static void
+count_free_int(void *arg)
+{
+	watch_free(arg);
+}
+
+static void
 test_fds(void)
 {
 	struct loop *l = loop_new();
 	int p[2], q[2];
 	struct watch a = { .add_fd = -1, .drain = 1 }, b = { .add_fd = -1, .drain = 1 };
-	int ida, idb, freed_b = 0, freed_a = 0;
+	int ida, idb, freed_b = 0;
 
-	if (pipe(p) < 0 || pipe(q) < 0)
+	if (pipe2(p, O_NONBLOCK) < 0 || pipe2(q, O_NONBLOCK) < 0)
 		abort();
-	ida = loop_add_fd(l, p[0], POLLIN, watch_cb, &a, count_free);
+	ida = loop_add_fd(l, p[0], POLLIN, watch_cb, &a, NULL);
 	ok(ida > 0, "loop_add_fd returns an id > 0");
 	is_int(loop_run_once(l, 0), 0, "nothing readable: no callback runs");
 	if (write(p[1], "x", 1) != 1)
@@ -222,27 +237,27 @@ test_fds(void)
 	/* Removal of another ready watch from inside a callback. */
 	{
 		struct watch x = { .add_fd = -1, .drain = 1 }, y = { .add_fd = -1, .drain = 1 };
-		int r[2], idx, idy, freed_y = 0;
+		int r[2], idx, idy, idy_old;
 
-		if (pipe(r) < 0)
+		if (pipe2(r, O_NONBLOCK) < 0)
 			abort();
 		idx = loop_add_fd(l, q[0], POLLIN, watch_cb, &x, NULL);
-		idy = loop_add_fd(l, r[0], POLLIN, watch_cb, &y, count_free);
-		/* count_free's arg is the watch arg; give y its own flag. */
-		loop_remove_fd(l, idy);
+		idy_old = loop_add_fd(l, r[0], POLLIN, watch_cb, &y, NULL);
+		loop_remove_fd(l, idy_old);
 		loop_run_once(l, 0);
-		idy = loop_add_fd(l, r[0], POLLIN, watch_cb, &freed_y, count_free);
-		ok(idy > 0, "ids of removed watches are not reused");
+		idy = loop_add_fd(l, r[0], POLLIN, watch_cb, &y, watch_free);
+		ok(idy > 0 && idy != idy_old, "ids of removed watches are not reused");
 		x.remove_id = idy;
-		x.free_flag_of_removed = &freed_y;
+		x.free_flag_of_removed = &y.freed;
 		if (write(q[1], "x", 1) != 1 || write(r[1], "x", 1) != 1)
 			abort();
 		loop_run_once(l, 1000);
 		is_int(x.calls, 1, "the first ready watch runs");
-		is_int(freed_y, 1, "the removed watch's free callback ran after dispatch");
+		is_int(y.calls, 0, "a ready watch removed by an earlier callback in the round is not called");
+		is_int(y.freed, 1, "the removed watch's free callback ran after dispatch");
 		is_int(x.free_seen_in_cb, 0, "but not from inside loop_remove_fd during dispatch");
 		loop_run_once(l, 0);
-		is_int(freed_y, 1, "a removed watch is never called, even with data pending");
+		is_int(y.calls, 0, "a removed watch is never called, even with data pending");
 		loop_remove_fd(l, idx);
 		close(r[0]);
 		close(r[1]);
@@ -251,16 +266,15 @@ test_fds(void)
 	/* Removing one's own watch; free callback runs once, after dispatch. */
 	{
 		struct watch s = { .add_fd = -1, .remove_self = 1 };
-		int flag = 0;
 
-		loop_add_fd(l, q[0], POLLIN, watch_cb, &s, NULL);
-		loop_add_fd(l, q[0], POLLIN, watch_cb, &s, NULL);
-		(void)flag;
+		loop_add_fd(l, q[0], POLLIN, watch_cb, &s, watch_free);
+		loop_add_fd(l, q[0], POLLIN, watch_cb, &s, watch_free);
 		if (write(q[1], "x", 1) != 1)
 			abort();
 		loop_run_once(l, 1000);
 		loop_run_once(l, 0);
 		is_int(s.calls, 2, "two watches on one fd both run, then remove themselves for good");
+		is_int(s.freed, 2, "each self-removed watch is freed once");
 		{
 			char buf[8];
 
@@ -300,7 +314,7 @@ test_fds(void)
 		struct watch n1 = { .add_fd = -1, .nested = 1, .drain = 1 }, n2 = { .add_fd = -1, .drain = 1 };
 		int r[2], id1, id2;
 
-		if (pipe(r) < 0)
+		if (pipe2(r, O_NONBLOCK) < 0)
 			abort();
 		id1 = loop_add_fd(l, q[0], POLLIN, watch_cb, &n1, NULL);
 		id2 = loop_add_fd(l, r[0], POLLIN, watch_cb, &n2, NULL);
@@ -316,12 +330,10 @@ test_fds(void)
 
 	/* Removal outside dispatch: free runs later, not inside the call. */
 	{
-		int flag = 0, id = loop_add_fd(l, q[0], POLLIN, watch_cb, &a, NULL);
+		int id = loop_add_fd(l, q[0], POLLIN, watch_cb, &a, NULL);
 		int idf = loop_add_timer(l, -1, tick_cb, NULL, count_free);
 
-		(void)id;
 		loop_remove_fd(l, id);
-		(void)flag;
 		freed_count = 0;
 		loop_remove_timer(l, idf);
 		is_int(freed_count, 0, "a free callback never runs inside loop_remove_*");
@@ -334,7 +346,7 @@ test_fds(void)
 		struct watch h = { .add_fd = -1, .drain = 1 };
 		int r[2], idh;
 
-		if (pipe(r) < 0)
+		if (pipe2(r, O_NONBLOCK) < 0)
 			abort();
 		idh = loop_add_fd(l, r[0], POLLIN, watch_cb, &h, NULL);
 		close(r[1]);
@@ -345,13 +357,13 @@ test_fds(void)
 	}
 
 	/* Unremoved watches and timers get their free callbacks from loop_free. */
-	(void)freed_a;
 	loop_remove_fd(l, ida);
 	loop_add_fd(l, p[0], POLLIN, watch_cb, &a, NULL);
-	loop_add_fd(l, p[0], POLLIN, watch_cb, &freed_b, count_free);
+	loop_add_fd(l, p[0], POLLIN, watch_cb, &b, count_free_int);
 	loop_add_timer(l, 1000, tick_cb, &freed_b, count_free);
+	b.calls = 0;
 	loop_free(l);
-	is_int(freed_b, 2, "loop_free runs the free callbacks of what is left");
+	is_int(freed_b + b.freed, 2, "loop_free runs the free callbacks of what is left");
 	close(p[0]);
 	close(p[1]);
 	close(q[0]);

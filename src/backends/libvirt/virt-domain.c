@@ -240,7 +240,10 @@ out:
 	virDomainPtr dom_ = virt_inst_domain((inst), (err)); \
 	if (dom_ == NULL) \
 		return berr_wrap((err), "%s domain `%s'", (verb), (inst)->name); \
-	if ((call) < 0) \
+	int rc_ = (call); \
+	if (rc_ == -2) /* err already set */ \
+		return -1; \
+	if (rc_ < 0) \
 		return virt_err((err), "%s domain `%s'", (verb), (inst)->name); \
 	virt_refresh_state((inst), dom_); \
 	return 0; \
@@ -252,16 +255,38 @@ virt_start(struct instance *inst, struct berr *err)
 	VIRT_DOM_OP(inst, err, "starting", virDomainCreate(dom_));
 }
 
+/* Drivers disagree on the error for pausing a paused domain (the test
+ * driver calls it internal): check first so every driver gives BERR_STATE. */
+static int
+virt_check_state(struct instance *inst, virDomainPtr dom, int want, const char *verb, const char *why,
+		 struct berr *err)
+{
+	int state, reason;
+
+	if (virDomainGetState(dom, &state, &reason, 0) < 0)
+		return virt_err(err, "%s domain `%s'", verb, inst->name);
+	if ((state == VIR_DOMAIN_PAUSED) != want) {
+		inst->state = virt_state_map(state);
+		instance_set_str(&inst->reason, virt_reason_text(state, reason));
+		return berr_set(err, BERR_STATE, "%s domain `%s': %s", verb, inst->name, why);
+	}
+	return 0;
+}
+
 int
 virt_pause(struct instance *inst, struct berr *err)
 {
-	VIRT_DOM_OP(inst, err, "pausing", virDomainSuspend(dom_));
+	VIRT_DOM_OP(inst, err, "pausing",
+		    virt_check_state(inst, dom_, 0, "pausing", "it is already paused", err) < 0 ? -2
+		    : virDomainSuspend(dom_));
 }
 
 int
 virt_resume(struct instance *inst, struct berr *err)
 {
-	VIRT_DOM_OP(inst, err, "resuming", virDomainResume(dom_));
+	VIRT_DOM_OP(inst, err, "resuming",
+		    virt_check_state(inst, dom_, 1, "resuming", "it is not paused", err) < 0 ? -2
+		    : virDomainResume(dom_));
 }
 
 int

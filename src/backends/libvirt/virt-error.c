@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <libxml/xmlerror.h>
+#include <libxml/globals.h>
+
 #include "backends/libvirt/virt.h"
 
 /* libvirt calls this for every error it raises; the error stays available
@@ -24,6 +27,15 @@ virt_error_silent(void *opaque, virErrorPtr error)
 	(void)error;
 }
 
+/* libxml2 (used by libvirt's in-process drivers and by virt-xml.c) prints
+ * some problems, such as a missing file, straight to stderr. */
+static void
+virt_xml_silent(void *ctx, const char *msg, ...)
+{
+	(void)ctx;
+	(void)msg;
+}
+
 static int virt_init_rc = -1;
 static char virt_init_msg[256];
 
@@ -31,6 +43,8 @@ static void
 virt_global_init_once(void)
 {
 	virSetErrorFunc(NULL, virt_error_silent);
+	xmlSetGenericErrorFunc(NULL, virt_xml_silent);
+	xmlThrDefSetGenericErrorFunc(NULL, virt_xml_silent);
 	if (virInitialize() < 0) {
 		virErrorPtr e = virGetLastError();
 

@@ -431,6 +431,9 @@ virt_xml_describe(const char *xml, json_object *obj, struct berr *err)
 	virt_add_xpath(obj, "domain_type", ctx, root, "string(@type)");
 	virt_add_xpath(obj, "title", ctx, root, "string(title)");
 	virt_add_xpath(obj, "description", ctx, root, "string(description)");
+	/* The XML's OS type is exact where virDomainGetOSType is not (the
+	 * test driver always says "linux"). */
+	virt_add_xpath(obj, "os_type", ctx, root, "string(os/type)");
 	virt_add_xpath(obj, "arch", ctx, root, "string(os/type/@arch)");
 	virt_add_xpath(obj, "machine", ctx, root, "string(os/type/@machine)");
 	virt_add_xpath(obj, "kernel", ctx, root, "string(os/kernel)");

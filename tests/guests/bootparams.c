@@ -1,0 +1,2 @@
+#include "guest.h"
+void guest_main(void) { printf("bootparams: not yet\n"); guest_exit(GUEST_EXIT_FAIL); }

@@ -1,0 +1,504 @@
+/*
+ * test-virt-driver.c - the libvirt backend against libvirt's in-process test
+ * driver (test:///default): connections, listing, every lifecycle
+ * transition, stats, events through berth's loop, define from XML and JSON,
+ * awkward names, and unreachable URIs.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backends/backends.h"
+#include "backends/libvirt/virt.h"
+#include "core/loop.h"
+#include "core/util.h"
+#include "tap.h"
+
+static const struct backend_ops *ops = &libvirt_backend_ops;
+static struct loop *loop;
+
+#define MAX_EVENTS 512
+static struct {
+	char *name, *type, *detail;
+	enum inst_state state;
+} events[MAX_EVENTS];
+static int nevents;
+
+static void
+on_event(const struct backend_event *ev, void *arg)
+{
+	(void)arg;
+	if (nevents >= MAX_EVENTS)
+		return;
+	events[nevents].name = xstrdup(ev->inst_name ? ev->inst_name : "");
+	events[nevents].type = xstrdup(ev->type ? ev->type : "");
+	events[nevents].detail = xstrdup(ev->detail ? ev->detail : "");
+	events[nevents].state = ev->state;
+	nevents++;
+}
+
+/* Run berth's loop until an event (name, type, state) arrives after index
+ * `from`, for at most 3 s.  state INST_STATE_MAX: any. */
+static int
+wait_event(int from, const char *name, const char *type, enum inst_state state, const char **detail)
+{
+	int64_t end = now_ms() + 3000;
+	int i;
+
+	for (;;) {
+		for (i = from; i < nevents; i++) {
+			if (strcmp(events[i].name, name) == 0 && strcmp(events[i].type, type) == 0 &&
+			    (state == INST_STATE_MAX || events[i].state == state)) {
+				if (detail)
+					*detail = events[i].detail;
+				return 1;
+			}
+		}
+		if (now_ms() >= end)
+			break;
+		loop_run_once(loop, 50);
+	}
+	printf("#   no `%s' event for `%s' (state %s); %d events seen:\n", type, name,
+	       state == INST_STATE_MAX ? "any" : inst_state_name(state), nevents - from);
+	for (i = from; i < nevents; i++)
+		printf("#     %s %s %s %s\n", events[i].name, events[i].type, inst_state_name(events[i].state),
+		       events[i].detail);
+	return 0;
+}
+
+static struct instance *
+find_in_list(struct bconn *c, const char *name)
+{
+	struct inst_list l = { 0 };
+	struct instance *found = NULL;
+	struct berr e = { 0 };
+	size_t i;
+
+	if (ops->list(c, &l, &e) < 0) {
+		printf("#   list failed: %s\n", e.msg);
+		return NULL;
+	}
+	for (i = 0; i < l.n; i++) {
+		if (strcmp(l.v[i]->name, name) == 0) {
+			found = l.v[i];
+			l.v[i] = NULL;
+			break;
+		}
+	}
+	for (i = 0; i < l.n; i++)
+		instance_free(l.v[i]);
+	free(l.v);
+	return found;
+}
+
+/* Minimal XML escaping for building test documents. */
+static char *
+xml_escape(const char *s)
+{
+	size_t n = 0;
+	char *out = xmalloc(strlen(s) * 6 + 1);
+
+	for (; *s; s++) {
+		switch (*s) {
+		case '<': memcpy(out + n, "&lt;", 4); n += 4; break;
+		case '>': memcpy(out + n, "&gt;", 4); n += 4; break;
+		case '&': memcpy(out + n, "&amp;", 5); n += 5; break;
+		case '\'': memcpy(out + n, "&apos;", 6); n += 6; break;
+		case '"': memcpy(out + n, "&quot;", 6); n += 6; break;
+		default: out[n++] = *s;
+		}
+	}
+	out[n] = '\0';
+	return out;
+}
+
+static char *
+domain_xml(const char *name)
+{
+	char *esc = xml_escape(name);
+	char *xml = xasprintf("<domain type='test'><name>%s</name><memory unit='MiB'>128</memory>"
+			      "<vcpu>2</vcpu><os><type arch='x86_64'>hvm</type></os>"
+			      "<devices><disk type='file' device='disk'><source file='/tmp/x.img'/>"
+			      "<target dev='vda' bus='virtio'/></disk>"
+			      "<interface type='network'><mac address='52:54:00:12:34:56'/>"
+			      "<source network='default'/></interface></devices></domain>",
+			      esc);
+
+	free(esc);
+	return xml;
+}
+
+static void
+test_lifecycle(struct bconn *c)
+{
+	struct instance *inst;
+	struct inst_stats st;
+	struct berr e = { 0 };
+	const char *detail = NULL;
+	int mark, rc;
+
+	inst = find_in_list(c, "test");
+	ok(inst != NULL, "list shows the test driver's domain `test'");
+	if (inst == NULL)
+		return;
+	is_str(inst_state_name(inst->state), inst_state_name(INST_RUNNING), "`test' is running");
+	ok(inst->vcpus > 0 && inst->memory_kib > 0, "list fills vcpus and memory");
+	ok(strlen(inst->uuid) == 36, "list fills the UUID");
+	is_str(inst->host, "localhost", "instance host is localhost");
+	ok(inst->conn == c && inst->backend == ops, "instance points at its connection and backend");
+
+	rc = ops->stats(c, &inst, 1, &st, &e);
+	is_int(rc, 0, "stats of a running domain succeed");
+	ok(st.valid, "stats of a running domain are valid");
+	ok(st.ts_ms > 0, "stats carry a timestamp");
+	ok(st.vcpus > 0 && st.mem_total_kib > 0, "stats carry vcpus and memory");
+
+	mark = nevents;
+	rc = ops->pause(inst, &e);
+	is_int(rc, 0, "pause succeeds");
+	is_int(inst->state, INST_PAUSED, "pause leaves the instance paused");
+	ok(wait_event(mark, "test", "state", INST_PAUSED, &detail), "a paused event arrives through the loop");
+	is_str(detail, "user", "the paused event says why");
+
+	rc = ops->pause(inst, &e);
+	ok(rc < 0 && e.code == BERR_STATE, "pausing a paused domain fails with a state error");
+	ok(strstr(e.msg, "pausing domain `test'") != NULL, "the error names the operation and the domain");
+	printf("#   %s\n", e.msg);
+
+	mark = nevents;
+	is_int(ops->resume(inst, &e), 0, "resume succeeds");
+	is_int(inst->state, INST_RUNNING, "resume leaves it running");
+	ok(wait_event(mark, "test", "state", INST_RUNNING, NULL), "a resumed event arrives");
+
+	mark = nevents;
+	rc = ops->shutdown(inst, 5, 1, &e);
+	is_int(rc, 0, "shutdown succeeds");
+	if (rc < 0)
+		printf("#   %s\n", e.msg);
+	is_int(inst->state, INST_STOPPED, "shutdown leaves it stopped");
+	ok(wait_event(mark, "test", "state", INST_STOPPED, &detail), "a stopped event arrives");
+	is_str(detail, "shutdown", "the stopped event says shutdown");
+
+	rc = ops->stats(c, &inst, 1, &st, &e);
+	ok(rc == 0 && !st.valid, "stats of a stopped domain are not valid");
+
+	mark = nevents;
+	is_int(ops->start(inst, &e), 0, "start succeeds");
+	is_int(inst->state, INST_RUNNING, "start leaves it running");
+	ok(wait_event(mark, "test", "state", INST_RUNNING, &detail), "a started event arrives");
+	is_str(detail, "booted", "the started event says booted");
+
+	mark = nevents;
+	is_int(ops->destroy(inst, &e), 0, "destroy succeeds");
+	is_int(inst->state, INST_STOPPED, "destroy leaves it stopped");
+	is_str(inst->reason, "destroyed", "the reason is `destroyed'");
+	ok(wait_event(mark, "test", "state", INST_STOPPED, &detail), "a destroyed event arrives");
+	is_str(detail, "destroyed", "the event says destroyed");
+
+	rc = ops->destroy(inst, &e);
+	ok(rc < 0 && e.code == BERR_STATE, "destroying a stopped domain is a state error");
+
+	is_int(ops->start(inst, &e), 0, "start again");
+	mark = nevents;
+	is_int(ops->kill(inst, 9, &e), 0, "kill succeeds");
+	is_int(inst->state, INST_STOPPED, "kill leaves it stopped");
+	ok(wait_event(mark, "test", "state", INST_STOPPED, NULL), "a stopped event arrives after kill");
+	is_int(ops->start(inst, &e), 0, "start once more");
+	instance_free(inst);
+}
+
+static void
+test_define_xml(struct bconn *c)
+{
+	struct define_spec spec = { 0 };
+	struct instance *inst = NULL, *got = NULL;
+	json_object *info = NULL, *v;
+	struct berr e = { 0 };
+	char *xml = domain_xml("berth-xml");
+	int mark = nevents, rc;
+
+	spec.xml = xml;
+	rc = ops->define(c, &spec, &inst, &e);
+	is_int(rc, 0, "define from XML succeeds");
+	if (rc < 0) {
+		printf("#   %s\n", e.msg);
+		free(xml);
+		return;
+	}
+	is_str(inst->name, "berth-xml", "the defined instance has the XML's name");
+	is_int(inst->state, INST_STOPPED, "a defined domain is stopped");
+	ok(wait_event(mark, "berth-xml", "defined", INST_STATE_MAX, NULL), "a defined event arrives");
+
+	rc = ops->info(inst, &info, &e);
+	is_int(rc, 0, "info succeeds");
+	if (rc == 0) {
+		ok(json_object_object_get_ex(info, "os_type", &v) && strcmp(json_object_get_string(v), "hvm") == 0,
+		   "info has os_type hvm");
+		ok(json_object_object_get_ex(info, "persistent", &v) && json_object_get_boolean(v),
+		   "info says persistent");
+		ok(json_object_object_get_ex(info, "autostart", &v), "info has autostart");
+		ok(json_object_object_get_ex(info, "arch", &v) && strcmp(json_object_get_string(v), "x86_64") == 0,
+		   "info has the arch from the XML");
+		ok(json_object_object_get_ex(info, "disks", &v) && json_object_array_length(v) == 1 &&
+		   strcmp(json_object_get_string(json_object_object_get(json_object_array_get_idx(v, 0), "source")),
+			  "/tmp/x.img") == 0,
+		   "info lists the disk with its source");
+		ok(json_object_object_get_ex(info, "interfaces", &v) && json_object_array_length(v) == 1 &&
+		   strcmp(json_object_get_string(json_object_object_get(json_object_array_get_idx(v, 0), "mac")),
+			  "52:54:00:12:34:56") == 0,
+		   "info lists the interface with its MAC");
+		json_object_put(info);
+	}
+
+	spec.name = "other-name";
+	rc = ops->define(c, &spec, NULL, &e);
+	ok(rc < 0 && e.code == BERR_INVALID, "define refuses XML whose name differs from the given name");
+	spec.name = NULL;
+
+	mark = nevents;
+	is_int(ops->start(inst, &e), 0, "the defined domain starts");
+	ok(wait_event(mark, "berth-xml", "state", INST_RUNNING, NULL), "its started event arrives");
+	is_int(ops->snapshot(inst, "snap one", &e), 0, "a snapshot can be taken");
+	is_int(ops->destroy(inst, &e), 0, "the defined domain is destroyed");
+
+	mark = nevents;
+	rc = ops->undefine(inst, &e);
+	is_int(rc, 0, "undefine succeeds (with its snapshot)");
+	if (rc < 0)
+		printf("#   %s\n", e.msg);
+	ok(wait_event(mark, "berth-xml", "removed", INST_STATE_MAX, NULL), "a removed event arrives");
+	rc = ops->get(c, "berth-xml", &got, &e);
+	ok(rc < 0 && e.code == BERR_NOTFOUND, "get of an undefined domain is not-found");
+	ok(strstr(e.msg, "berth-xml") != NULL, "the not-found error names the domain");
+	instance_free(got);
+	instance_free(inst);
+
+	spec.xml = "<domain type='test'><name>broken";
+	rc = ops->define(c, &spec, NULL, &e);
+	ok(rc < 0 && e.code == BERR_INVALID, "malformed XML is refused as invalid");
+	printf("#   %s\n", e.msg);
+	free(xml);
+}
+
+static void
+test_define_json(struct bconn *c)
+{
+	struct define_spec spec = { 0 };
+	struct instance *inst = NULL;
+	json_object *def, *info = NULL, *v;
+	struct berr e = { 0 };
+	char *xml = NULL;
+	int rc;
+
+	def = json_tokener_parse("{\"name\": \"json <vm> & 'co'\", \"memory_mib\": 96, \"vcpus\": 2,"
+				 " \"kernel\": \"/boot/vmlinuz\", \"initrd\": \"/boot/initrd.img\","
+				 " \"cmdline\": \"console=ttyS0 quiet\", \"disk\": \"/var/tmp/disk.qcow2\","
+				 " \"accel\": \"tcg\"}");
+	ok(def != NULL, "the JSON definition parses");
+	rc = virt_xml_from_json(def, NULL, "kvm", &xml, &e);
+	is_int(rc, 0, "domain XML is built from JSON");
+	ok(xml && strstr(xml, "<name>json &lt;vm&gt; &amp; 'co'</name>") != NULL, "the name is escaped in XML");
+	ok(xml && strstr(xml, "<domain type=\"qemu\"") != NULL, "accel tcg gives a qemu (TCG) domain");
+	ok(xml && strstr(xml, "<kernel>/boot/vmlinuz</kernel>") && strstr(xml, "<initrd>/boot/initrd.img</initrd>") &&
+	   strstr(xml, "<cmdline>console=ttyS0 quiet</cmdline>"),
+	   "direct kernel boot: kernel, initrd and cmdline");
+	ok(xml && strstr(xml, "type=\"qcow2\"") && strstr(xml, "dev=\"vda\""), "the disk is a virtio qcow2 vda");
+	ok(xml && strstr(xml, "<console type=\"pty\">"), "a serial console on a pty");
+	free(xml);
+
+	spec.json = def;
+	rc = ops->define(c, &spec, &inst, &e);
+	is_int(rc, 0, "define from JSON succeeds");
+	if (rc == 0) {
+		is_str(inst->name, "json <vm> & 'co'", "the JSON-defined domain keeps its name");
+		is_int(inst->vcpus, 2, "with 2 vcpus");
+		is_int(inst->memory_kib, 96 * 1024, "and 96 MiB");
+		rc = ops->info(inst, &info, &e);
+		ok(rc == 0 && json_object_object_get_ex(info, "kernel", &v) &&
+		   strcmp(json_object_get_string(v), "/boot/vmlinuz") == 0,
+		   "info shows the kernel");
+		json_object_put(info);
+		is_int(ops->undefine(inst, &e), 0, "the JSON-defined domain is undefined");
+		instance_free(inst);
+	} else {
+		printf("#   %s\n", e.msg);
+	}
+	json_object_put(def);
+
+	def = json_tokener_parse("{\"name\": \"nothing\", \"memory_mib\": 64}");
+	spec.json = def;
+	rc = ops->define(c, &spec, NULL, &e);
+	ok(rc < 0 && e.code == BERR_INVALID && strstr(e.msg, "nothing to boot"),
+	   "a JSON definition with neither kernel nor disk is refused");
+	json_object_put(def);
+	def = json_tokener_parse("{\"name\": \"big\", \"kernel\": \"/k\", \"vcpus\": 100000}");
+	spec.json = def;
+	rc = ops->define(c, &spec, NULL, &e);
+	ok(rc < 0 && e.code == BERR_INVALID && strstr(e.msg, "vcpus"), "an out-of-range vcpus count is refused");
+	json_object_put(def);
+}
+
+static void
+test_awkward_names(struct bconn *c)
+{
+	static const char *const names[] = {
+		"with spaces in it",
+		"ünïcødé-☃-名前",
+		"semi;colon$(touch berth-pwned)`id`|&<>'\"*?",
+		"-leading-dash",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		struct define_spec spec = { 0 };
+		struct instance *inst = NULL, *got = NULL, *listed;
+		struct berr e = { 0 };
+		char *xml = domain_xml(names[i]);
+		char what[256];
+		int rc;
+
+		spec.xml = xml;
+		rc = ops->define(c, &spec, &inst, &e);
+		snprintf(what, sizeof what, "define `%s'", names[i]);
+		is_int(rc, 0, what);
+		free(xml);
+		if (rc < 0) {
+			printf("#   %s\n", e.msg);
+			continue;
+		}
+		listed = find_in_list(c, names[i]);
+		snprintf(what, sizeof what, "list shows `%s' exactly", names[i]);
+		ok(listed != NULL, what);
+		instance_free(listed);
+		rc = ops->get(c, names[i], &got, &e);
+		snprintf(what, sizeof what, "get finds `%s'", names[i]);
+		ok(rc == 0 && got && strcmp(got->name, names[i]) == 0, what);
+		instance_free(got);
+		got = NULL;
+		rc = ops->undefine(inst, &e);
+		snprintf(what, sizeof what, "undefine `%s'", names[i]);
+		is_int(rc, 0, what);
+		rc = ops->get(c, names[i], &got, &e);
+		snprintf(what, sizeof what, "`%s' is gone after undefine", names[i]);
+		ok(rc < 0 && e.code == BERR_NOTFOUND, what);
+		instance_free(got);
+		instance_free(inst);
+	}
+	ok(access("berth-pwned", F_OK) != 0, "no shell ever ran a name");
+}
+
+static void
+test_unreachable(void)
+{
+	static const char *const uris[] = {
+		"test:///nonexistent/berth/file.xml",
+		"qemu+unix:///system?socket=/nonexistent/berth/libvirt-sock",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof uris / sizeof uris[0]; i++) {
+		struct bconn *c = NULL;
+		struct berr e = { 0 };
+		int64_t t0 = now_ms();
+		char what[256];
+		int rc;
+
+		rc = ops->open(&c, uris[i], loop, &e);
+		snprintf(what, sizeof what, "opening %s fails", uris[i]);
+		ok(rc < 0 && c == NULL, what);
+		snprintf(what, sizeof what, "the error names %s", uris[i]);
+		ok(strstr(e.msg, uris[i]) != NULL, what);
+		printf("#   %s\n", e.msg);
+		ok(now_ms() - t0 < 5000, "and fails quickly (under 5 s)");
+		if (c)
+			ops->close(c);
+	}
+}
+
+static void
+test_host(struct bconn *c)
+{
+	json_object *hi = NULL, *v;
+	struct berr e = { 0 };
+	int rc;
+
+	is_str(ops->host(c), "localhost", "host of test:///default is localhost");
+	rc = ops->host_info(c, &hi, &e);
+	is_int(rc, 0, "host_info succeeds");
+	ok(rc == 0 && json_object_object_get_ex(hi, "cpus", &v) && json_object_get_int(v) > 0, "host_info has CPUs");
+	ok(rc == 0 && json_object_object_get_ex(hi, "memory_kib", &v) && json_object_get_int64(v) > 0,
+	   "host_info has memory");
+	ok(rc == 0 && json_object_object_get_ex(hi, "free_memory_kib", &v), "host_info has free memory");
+	json_object_put(hi);
+}
+
+static void
+test_console(struct bconn *c)
+{
+	struct instance *inst = NULL;
+	struct berr e = { 0 };
+	int fd = -1, rc;
+
+	if (ops->get(c, "test", &inst, &e) < 0) {
+		ok(0, "get `test' for the console");
+		return;
+	}
+	rc = ops->console_open(inst, &fd, &e);
+	/* The test driver has no consoles: the error must say so with context;
+	 * the real console is proven by libvirtd-qemu.sh. */
+	ok(rc == 0 || (e.code == BERR_NOTSUP && strstr(e.msg, "console of domain `test'")),
+	   "console_open works or says the driver cannot, naming the domain");
+	printf("#   %s\n", rc == 0 ? "console opened" : e.msg);
+	if (fd >= 0)
+		close(fd);
+	instance_free(inst);
+}
+
+int
+main(void)
+{
+	struct bconn *c = NULL, *c2 = NULL;
+	struct berr e = { 0 };
+	int rc;
+
+	loop = loop_new();
+	ok(ops->probe(&e) == 0, "probe: libvirt is usable");
+	rc = ops->open(&c, "test:///default", loop, &e);
+	is_int(rc, 0, "open test:///default");
+	if (rc < 0) {
+		printf("#   %s\n", e.msg);
+		return tap_done();
+	}
+	is_str(c->uri, "test:///default", "the connection keeps its URI");
+	rc = ops->open(&c2, "test:///default", loop, &e);
+	is_int(rc, 0, "a second connection opens alongside the first");
+	rc = ops->subscribe_events(c, on_event, NULL, &e);
+	is_int(rc, 0, "subscribe to events");
+
+	test_host(c);
+	test_lifecycle(c);
+	test_define_xml(c);
+	test_define_json(c);
+	test_awkward_names(c);
+	test_unreachable();
+	test_console(c);
+
+	{
+		struct instance *inst = find_in_list(c2, "test");
+
+		ok(inst != NULL, "the second connection still lists `test' after all that");
+		instance_free(inst);
+	}
+	ops->close(c2);
+	ops->close(c);
+	loop_free(loop);
+	for (rc = 0; rc < nevents; rc++) {
+		free(events[rc].name);
+		free(events[rc].type);
+		free(events[rc].detail);
+	}
+	return tap_done();
+}

@@ -1,0 +1,133 @@
+/*
+ * test-metrics.c - the metrics history: wrap-around of the 1 s ring,
+ * downsampling into 1 min averages, gaps, bounded size, the keyed store,
+ * and rate derivation.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/metrics.h"
+#include "tap.h"
+
+int
+main(void)
+{
+	struct series *s = malloc(sizeof *s);
+	float out[1440];
+	int step = 0;
+	size_t n, i;
+	int64_t t0 = 1700000000 - (1700000000 % 60);	/* on a minute boundary */
+	int bad;
+
+	series_init(s);
+	ok(isnan(series_last(s)), "an empty series has no last value");
+	n = series_get(s, t0, 60, out, 60, &step);
+	is_int(n, 60, "a 60 s window has 60 points");
+	is_int(step, 1, "short windows use 1 s resolution");
+	ok(isnan(out[0]) && isnan(out[59]), "an empty series reads as gaps");
+
+	/* 25 minutes of samples: value = minute index. */
+	for (i = 0; i < 25 * 60; i++)
+		series_append(s, t0 + (int64_t)i, (double)(i / 60));
+	ok(series_last(s) == 24.0, "last value is the newest sample");
+	n = series_get(s, t0 + 25 * 60 - 1, 600, out, 600, &step);
+	is_int(n, 600, "10 minutes of 1 s points after wrap-around");
+	bad = 0;
+	for (i = 0; i < 600; i++) {
+		double want = (double)((25 * 60 - 600 + i) / 60);
+
+		if (out[i] != (float)want)
+			bad++;
+	}
+	is_int(bad, 0, "the 1 s ring holds exactly the newest 600 seconds after wrapping");
+	n = series_get(s, t0 + 25 * 60 - 1, 3600, out, 1440, &step);
+	is_int(step, 60, "long windows use 1 min resolution");
+	is_int(n, 60, "an hour is 60 minute points");
+	ok(out[59] == 24.0f, "the current minute reads as its running average");
+	ok(out[58] == 23.0f && out[35] == 0.0f, "completed minutes hold their averages");
+	ok(isnan(out[0]), "minutes before the first sample are gaps");
+
+	/* Average within a minute. */
+	series_init(s);
+	series_append(s, t0, 10);
+	series_append(s, t0 + 1, 20);
+	series_append(s, t0 + 1, 30);	/* replaces the sample of the same second */
+	series_append(s, t0 + 60, 0);	/* closes the first minute */
+	n = series_get(s, t0 + 60, 3600, out, 2, &step);
+	ok(fabsf(out[0] - 20.0f) < 1e-4, "a minute averages its samples, a replaced sample counted once");
+	series_append(s, t0 + 5, 99);
+	ok(series_last(s) == 0.0, "samples older than the newest are ignored");
+
+	/* Gaps: a silence longer than the ring clears it. */
+	series_append(s, t0 + 60 + 2000, 7);
+	n = series_get(s, t0 + 60 + 2000, 600, out, 600, &step);
+	bad = 0;
+	for (i = 0; i + 1 < n; i++)
+		if (!isnan(out[i]))
+			bad++;
+	is_int(bad, 0, "after a long silence the old 1 s points are gone");
+	ok(out[n - 1] == 7.0f, "the new sample is there");
+
+	/* 24 h of minutes wrap too. */
+	series_init(s);
+	for (i = 0; i < 1500; i++)
+		series_append(s, t0 + (int64_t)i * 60, (double)i);
+	series_append(s, t0 + 1500 * 60, 1500);
+	n = series_get(s, t0 + 1500 * 60, 86400, out, 1440, &step);
+	is_int(n, 1440, "24 h is 1440 minute points");
+	ok(out[1438] == 1499.0f && out[0] == 61.0f, "the 1 min ring keeps the newest 24 hours");
+
+	ok(sizeof(struct series) < 9 * 1024, "one series is bounded (under 9 KiB)");
+
+	{
+		struct metrics_store *ms = metrics_store_new();
+		char key[64];
+		struct series *a;
+
+		for (i = 0; i < 1000; i++) {
+			snprintf(key, sizeof key, "kvm/localhost/vm%zu", i);
+			a = metrics_store_get(ms, key, 1);
+			series_append(&a[METRIC_CPU], t0, (double)i);
+		}
+		is_int(metrics_store_count(ms), 1000, "the store holds 1000 instances");
+		a = metrics_store_get(ms, "kvm/localhost/vm500", 0);
+		ok(a != NULL && series_last(&a[METRIC_CPU]) == 500.0, "lookup finds the right series");
+		metrics_store_remove(ms, "kvm/localhost/vm500");
+		ok(metrics_store_get(ms, "kvm/localhost/vm500", 0) == NULL, "removed keys are gone");
+		ok(metrics_store_get(ms, "kvm/localhost/vm501", 0) != NULL, "others survive a removal");
+		is_int(metrics_store_count(ms), 999, "count follows removals");
+		metrics_store_free(ms);
+	}
+	{
+		struct inst_stats a = { 0 }, b = { 0 };
+		struct inst_rates r;
+
+		a.valid = b.valid = 1;
+		a.ts_ms = 1000;
+		b.ts_ms = 3000;
+		a.vcpus = b.vcpus = 2;
+		a.cpu_time_ns = 0;
+		b.cpu_time_ns = 2000000000ull;	/* 2 s of CPU over 2 s */
+		a.net_rx_bytes = 100;
+		b.net_rx_bytes = 2100;
+		stats_rates(&a, &b, 4, &r);
+		ok(fabs(r.cpu_pct_vcpus - 50.0) < 1e-6, "CPU% is normalised to the instance's vCPUs");
+		ok(fabs(r.cpu_pct_host - 25.0) < 1e-6, "CPU% of the host is normalised to host CPUs");
+		ok(fabs(r.net_rx_bps - 1000.0) < 1e-6, "byte counters become rates");
+		b.cpu_time_ns = 0;
+		stats_rates(&a, &b, 4, &r);
+		ok(r.cpu_pct_vcpus == 0.0, "a counter going backwards (restart) gives 0, not garbage");
+	}
+	{
+		int m = metric_from_name("disk_write");
+
+		is_int(m, METRIC_BLK_WR, "metric names parse");
+		is_int(metric_from_name("bogus"), -1, "unknown metric names are refused");
+	}
+	free(s);
+	return tap_done();
+}
