@@ -18,6 +18,7 @@ struct session;
 int tui_main(struct session *s, int argc, char **argv) __attribute__((weak));
 int script_config_load(struct session *s, struct berr *err) __attribute__((weak));
 int script_plugins_load(struct session *s, struct berr *err) __attribute__((weak));
+void script_shutdown(void) __attribute__((weak));
 
 static void
 usage(FILE *out)
@@ -70,6 +71,8 @@ main(int argc, char **argv)
 	}
 	if (script_config_load != NULL && script_config_load(s, &err) < 0) {
 		fprintf(stderr, "berth: %s\n", err.msg);
+		if (script_shutdown != NULL)
+			script_shutdown();
 		session_free(s);
 		return CMD_EXIT_FAIL;
 	}
@@ -92,6 +95,8 @@ main(int argc, char **argv)
 	} else {
 		rc = cmd_run(&s, argc - i, argv + i, stdout, stderr, 0);
 	}
+	if (script_shutdown != NULL)
+		script_shutdown();
 	session_free(s);
 	fflush(stdout);
 	return rc;

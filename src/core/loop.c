@@ -53,7 +53,7 @@ struct loop_timer {
 struct loop {
 	pthread_mutex_t lock;
 	int wake_fd;		/* eventfd written by loop_wakeup */
-	int quit;
+	int quit;		/* atomic: loop_quit may run in a signal handler */
 	int dispatching;	/* > 0 while callbacks may run */
 	int polling;		/* blocked in poll(): changes must wake it */
 	int need_sweep;
@@ -501,8 +501,6 @@ loop_run_once(struct loop *l, int timeout_ms)
 	wait_ms = timeout_ms;
 	if (timer_ms >= 0 && (wait_ms < 0 || timer_ms < wait_ms))
 		wait_ms = timer_ms;
-	if (l->quit)
-		wait_ms = 0;
 	l->polling = 1;
 	pthread_mutex_unlock(&l->lock);
 
@@ -545,29 +543,49 @@ loop_run(struct loop *l)
 			break;
 }
 
-/* Sticky: once set, loop_run returns and loop_run_once does not block. */
+/* Sticky: once set, loop_run returns (a blocked poll is woken up).
+ * Thread-safe and async-signal-safe (no lock, one atomic store, a write). */
 void
 loop_quit(struct loop *l)
 {
 	if (l == NULL)
 		return;
-	pthread_mutex_lock(&l->lock);
-	l->quit = 1;
-	pthread_mutex_unlock(&l->lock);
+	__atomic_store_n(&l->quit, 1, __ATOMIC_SEQ_CST);
 	loop_wakeup(l);
 }
 
 int
 loop_quitting(struct loop *l)
 {
-	int q;
-
 	if (l == NULL)
 		return 1;
+	return __atomic_load_n(&l->quit, __ATOMIC_SEQ_CST);
+}
+
+int
+loop_fd_exists(struct loop *l, int id)
+{
+	int found;
+
+	if (l == NULL)
+		return 0;
 	pthread_mutex_lock(&l->lock);
-	q = l->quit;
+	found = loop_find_watch(l, id) != NULL;
 	pthread_mutex_unlock(&l->lock);
-	return q;
+	return found;
+}
+
+int
+loop_timer_exists(struct loop *l, int id)
+{
+	int found;
+
+	if (l == NULL)
+		return 0;
+	pthread_mutex_lock(&l->lock);
+	found = loop_find_timer(l, id) != NULL;
+	pthread_mutex_unlock(&l->lock);
+	return found;
 }
 
 /* Async-signal-safe and thread-safe: only a write(2) to the eventfd. */

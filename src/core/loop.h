@@ -42,4 +42,9 @@ int loop_quitting(struct loop *l);
 /* Thread-safe: make a blocked loop_run_once return. */
 void loop_wakeup(struct loop *l);
 
+/* Whether a watch/timer id is registered and not removed (e.g. for libvirt's
+ * removeHandle, which must return -1 for an unknown id). */
+int loop_fd_exists(struct loop *l, int id);
+int loop_timer_exists(struct loop *l, int id);
+
 #endif

@@ -179,7 +179,7 @@ proto_conn_recv(struct proto_conn *c, json_object **msg, struct berr *err)
 	if (c->failed)
 		return berr_set(err, ECONNRESET, "connection is closed");
 	for (;;) {
-		char *start = c->in + c->in_off;
+		char *start = c->in != NULL ? c->in + c->in_off : NULL;
 		size_t avail = c->in_len - c->in_off;
 		char *nl = NULL;
 		ssize_t n;
@@ -900,17 +900,45 @@ out:
 	proto_client_unref(c);
 }
 
+/* Our write failed because the server hung up: it may have said why first
+ * (e.g. EBUSY when it has too many clients).  Prefer that reason. */
+static void
+proto_client_salvage_reason(struct proto_client *c, struct berr *err)
+{
+	json_object *msg;
+	struct berr ignored;
+	int i;
+
+	for (i = 0; i < 4 && proto_conn_recv(c->conn, &msg, &ignored) == 1; i++) {
+		int64_t id;
+
+		if (proto_classify(msg, NULL) == PROTO_REPLY && !proto_msg_id(msg, &id) &&
+		    proto_reply_error(msg, err) < 0) {
+			berr_wrap(err, "server rejected the connection");
+			json_object_put(msg);
+			return;
+		}
+		json_object_put(msg);
+	}
+}
+
 /* Wait for the reply to request id until deadline (now_ms clock), handling
  * everything else that arrives.  Returns 0 with *reply set, or -1. */
 static int
 proto_client_wait(struct proto_client *c, int64_t id, int64_t deadline, const char *op,
 		  int timeout_ms, json_object **reply, struct berr *err)
 {
+	/* A callback run from here may make a call of its own: restore the
+	 * outer call's state when this one is over. */
+	int64_t outer_id = c->sync_id;
+	int outer_waiting = c->sync_waiting;
+	json_object *outer_reply = c->sync_reply;
 	int ret = -1;
 
 	*reply = NULL;
 	c->sync_id = id;
 	c->sync_waiting = 1;
+	c->sync_reply = NULL;
 	proto_client_ref(c);
 	for (;;) {
 		struct pollfd pfd[2];
@@ -934,6 +962,7 @@ proto_client_wait(struct proto_client *c, int64_t id, int64_t deadline, const ch
 			break;
 		}
 		if (proto_conn_pending(c->conn) > 0 && proto_conn_flush(c->conn, err) < 0) {
+			proto_client_salvage_reason(c, err);
 			proto_client_die(c, err);
 			continue;
 		}
@@ -977,11 +1006,11 @@ proto_client_wait(struct proto_client *c, int64_t id, int64_t deadline, const ch
 			break;
 		}
 	}
-	c->sync_waiting = 0;
-	if (c->sync_reply != NULL) {
+	if (c->sync_reply != NULL)
 		json_object_put(c->sync_reply);
-		c->sync_reply = NULL;
-	}
+	c->sync_id = outer_id;
+	c->sync_waiting = outer_waiting;
+	c->sync_reply = outer_reply;
 	proto_client_schedule_resume(c);
 	proto_client_unref(c);
 	return ret;
@@ -1001,6 +1030,7 @@ proto_client_send_request(struct proto_client *c, int64_t id, const char *op, js
 	if (r < 0)
 		return berr_wrap(err, "%s", op);
 	if (proto_conn_flush(c->conn, err) < 0) {
+		proto_client_salvage_reason(c, err);
 		proto_client_die(c, err);
 		return berr_wrap(err, "%s", op);
 	}
@@ -1324,6 +1354,8 @@ struct proto_sconn {
 	char *subs[PROTO_MAX_SUBS];
 	size_t nsubs;
 	int resume_timer;	/* > 0: lines are buffered, read them next iteration */
+	int nreqs;		/* requests handed to the handler, not yet answered */
+	int draining;		/* peer sent EOF: finish answering, then close */
 };
 
 struct proto_req {
@@ -1415,12 +1447,25 @@ proto_sconn_flush(struct proto_sconn *sc)
 	if (sc->dead)
 		return;
 	r = proto_conn_flush(sc->conn, &err);
-	if (r < 0) {
+	if (r < 0 || (r == 1 && sc->draining && sc->nreqs == 0)) {
 		proto_sconn_close(sc);
 		return;
 	}
 	if ((r == 0) != sc->watch.want_out)
-		proto_watch_events(&sc->watch, 1, r == 0);
+		proto_watch_events(&sc->watch, !sc->draining, r == 0);
+}
+
+/* The peer shut down its sending side.  A client like `socat' may still
+ * read: answer what it asked (queued and deferred replies), then close. */
+static void
+proto_sconn_drain(struct proto_sconn *sc)
+{
+	sc->draining = 1;
+	if (sc->resume_timer > 0 && sc->server != NULL)
+		loop_remove_timer(sc->server->loop, sc->resume_timer);
+	sc->resume_timer = 0;
+	proto_watch_events(&sc->watch, 0, proto_conn_pending(sc->conn) > 0);
+	proto_sconn_flush(sc);
 }
 
 /* Queue one serialised line; a peer whose queue overflows is disconnected. */
@@ -1679,6 +1724,7 @@ proto_sconn_handle(struct proto_sconn *sc, json_object *msg)
 		req->conn = sc;
 		req->has_id = proto_msg_id(msg, &req->id);
 		sc->refs++;
+		sc->nreqs++;
 		s->handler(s, req, op, args, s->arg);
 	}
 	json_object_put(empty);
@@ -1710,7 +1756,9 @@ proto_sconn_io_cb(struct loop *l, int id, int fd, int revents, void *arg)
 	proto_server_ref(s);
 	if (revents & POLLOUT)
 		proto_sconn_flush(sc);
-	for (n = 0; n < PROTO_BATCH && !sc->dead && !s->freed; n++) {
+	if (sc->draining && !sc->dead && (revents & (POLLERR | POLLHUP)))
+		proto_sconn_close(sc);
+	for (n = 0; n < PROTO_BATCH && !sc->dead && !sc->draining && !s->freed; n++) {
 		json_object *msg;
 		struct berr err;
 		int r;
@@ -1722,6 +1770,9 @@ proto_sconn_io_cb(struct loop *l, int id, int fd, int revents, void *arg)
 		if (r < 0) {
 			if (err.code == BERR_PROTO)
 				proto_sconn_reject(sc, &err, NULL);
+			else if (sc->conn->in_eof && err.code == ECONNRESET && sc->hello_done &&
+				 !(revents & (POLLHUP | POLLERR)))
+				proto_sconn_drain(sc);	/* half-closed (shutdown): it still reads */
 			else
 				proto_sconn_close(sc);
 			break;
@@ -1730,7 +1781,7 @@ proto_sconn_io_cb(struct loop *l, int id, int fd, int revents, void *arg)
 		json_object_put(msg);
 	}
 	/* Fairness: lines left in our buffer are invisible to poll(). */
-	if (n == PROTO_BATCH && !sc->dead && !s->freed && sc->resume_timer <= 0 &&
+	if (n == PROTO_BATCH && !sc->dead && !sc->draining && !s->freed && sc->resume_timer <= 0 &&
 	    proto_conn_buffered(sc->conn) > 0)
 		sc->resume_timer = loop_add_timer(s->loop, 0, proto_sconn_resume_cb, sc, NULL);
 	proto_server_unref(s);
@@ -1942,6 +1993,7 @@ proto_req_finish(struct proto_req *r, json_object *result, const struct berr *e)
 {
 	struct proto_sconn *sc = r->conn;
 
+	sc->nreqs--;
 	if (!sc->dead && r->has_id) {
 		json_object *reply = e != NULL ? proto_reply_err(r->id, e) : proto_reply_ok(r->id, result);
 
@@ -1950,6 +2002,8 @@ proto_req_finish(struct proto_req *r, json_object *result, const struct berr *e)
 	} else {
 		json_object_put(result);
 	}
+	if (!sc->dead && sc->draining)
+		proto_sconn_flush(sc);	/* closes once nothing is left to say */
 	proto_sconn_unref(sc);
 	free(r);
 }

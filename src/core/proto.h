@@ -110,6 +110,8 @@ void proto_client_free(struct proto_client *c);
 /* The server's hello result (borrowed). */
 json_object *proto_client_hello(struct proto_client *c);
 
+/* (Both calls borrow args: the caller still owns them.  timeout_ms <= 0
+ * means PROTO_DEFAULT_TIMEOUT_MS.  *result is the caller's to put.) */
 /* Synchronous call: send, wait up to timeout_ms for the reply.  Events that
  * arrive meanwhile go to the event callback.  result may be NULL. */
 int proto_client_call(struct proto_client *c, const char *op, json_object *args,
@@ -132,6 +134,8 @@ int proto_client_alive(const struct proto_client *c);
 struct proto_server;
 struct proto_req;
 
+/* (op and args are borrowed for the duration of the call: take a reference
+ * to args to keep them for a deferred answer.  args is never NULL.) */
 /* A handler answers with proto_req_reply/proto_req_error, now or later (the
  * request stays valid until answered; if its peer vanishes the answer is
  * dropped).  "hello" and "subscribe" never reach handlers. */

@@ -269,7 +269,12 @@ mkdir_levels(const char *mount, const char *rel,
 			break;
 		next = strchr(p, '/');
 		len = next ? (size_t)(next - p) : strlen(p);
-		snprintf(dir, sizeof dir, "%s/%.*s", parent, (int)len, p);
+		if (strlen(parent) + len + 2 > sizeof dir)
+			return berr_set(err, ENAMETOOLONG, "cgroup path too long");
+		memcpy(dir, parent, strlen(parent));
+		dir[strlen(parent)] = '/';
+		memcpy(dir + strlen(parent) + 1, p, len);
+		dir[strlen(parent) + 1 + len] = '\0';
 		if (at_level && at_level(parent, dir, arg) < 0)
 			return berr_wrap(err, "preparing cgroup %s", dir);
 		if (mkdir(dir, 0755) < 0 && errno != EEXIST)

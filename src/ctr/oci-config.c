@@ -68,16 +68,23 @@ bad_type(const char *path, const char *want, json_object *o, struct berr *err)
 static void
 path_key(char *buf, const char *parent, const char *key)
 {
+	int n;
+
 	if (parent[0] == '\0')
-		snprintf(buf, PATH_MAXLEN, "%s", key);
+		n = snprintf(buf, PATH_MAXLEN, "%s", key);
 	else
-		snprintf(buf, PATH_MAXLEN, "%s.%s", parent, key);
+		n = snprintf(buf, PATH_MAXLEN, "%s.%s", parent, key);
+	if (n < 0 || n >= PATH_MAXLEN)
+		memcpy(buf + PATH_MAXLEN - 4, "...", 4);
 }
 
 static void
 path_index(char *buf, const char *parent, size_t i)
 {
-	snprintf(buf, PATH_MAXLEN, "%s[%zu]", parent, i);
+	int n = snprintf(buf, PATH_MAXLEN, "%s[%zu]", parent, i);
+
+	if (n < 0 || n >= PATH_MAXLEN)
+		memcpy(buf + PATH_MAXLEN - 4, "...", 4);
 }
 
 /* Look up key in obj; returns 1 found (and not null), 0 absent or null. */

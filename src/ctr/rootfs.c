@@ -94,72 +94,27 @@ refuse_symlink(int fd, const char *path, struct berr *err)
 	return fd;
 }
 
+static int resolve_walk(int rootfd, const char *path, enum rootfs_create create, struct berr *err);
+
 /* openat2 flavour: each prefix is resolved from the root again, so a symlink
  * met anywhere is interpreted with the rootfs as "/". */
 static int
 resolve_openat2(int rootfd, const char *path, enum rootfs_create create, struct berr *err)
 {
 	const unsigned long long res = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-	char prefix[PATH_MAX];
-	const char *p, *last;
-	int fd, pfd;
-	size_t len;
+	int fd;
 
 	fd = sys_openat2(rootfd, path, O_PATH | O_NOFOLLOW, res);
 	if (fd >= 0)
 		return refuse_symlink(fd, path, err);
 	if (errno != ENOENT || create == RF_NO_CREATE)
 		return berr_errno(err, "%s", path);
-	/* Create what is missing, one component at a time. */
-	p = path;
-	for (;;) {
-		while (*p == '/')
-			p++;
-		if (*p == '\0')
-			break;
-		last = p;
-		p = strchr(p, '/');
-		if (p == NULL)
-			p = last + strlen(last);
-		len = (size_t)(p - path);
-		if (len >= sizeof prefix)
-			return berr_set(err, ENAMETOOLONG, "%s: too long", path);
-		memcpy(prefix, path, len);
-		prefix[len] = '\0';
-		fd = sys_openat2(rootfd, prefix, O_PATH | O_NOFOLLOW, res);
-		if (fd >= 0) {
-			close(fd);
-			continue;
-		}
-		if (errno != ENOENT)
-			return berr_errno(err, "%s", prefix);
-		/* The parent of this component. */
-		len = (size_t)(last - path);
-		{
-			char parent[PATH_MAX], name[NAME_MAX + 1];
-			size_t nlen = (size_t)(p - last);
-			int is_last;
-
-			if (nlen > NAME_MAX)
-				return berr_set(err, ENAMETOOLONG, "%s: component too long", path);
-			memcpy(parent, path, len);
-			parent[len] = '\0';
-			memcpy(name, last, nlen);
-			name[nlen] = '\0';
-			if (strcmp(name, "..") == 0 || strcmp(name, ".") == 0)
-				return berr_set(err, ENOENT, "%s: no such directory", prefix);
-			pfd = sys_openat2(rootfd, len ? parent : "/", O_PATH | O_DIRECTORY, res);
-			if (pfd < 0)
-				return berr_errno(err, "%s", len ? parent : "/");
-			is_last = strspn(p, "/") == strlen(p);
-			if (create_at(pfd, name, is_last ? create : RF_CREATE_DIR) < 0) {
-				berr_errno(err, "creating %s", prefix);
-				close(pfd);
-				return -1;
-			}
-			close(pfd);
-		}
-	}
+	/* Create what is missing with the descriptor walk (which follows
+	 * dangling symlinks inside the root too), then verify with openat2. */
+	fd = resolve_walk(rootfd, path, create, err);
+	if (fd < 0)
+		return -1;
+	close(fd);
 	fd = sys_openat2(rootfd, path, O_PATH | O_NOFOLLOW, res);
 	if (fd < 0)
 		return berr_errno(err, "%s", path);
@@ -588,7 +543,12 @@ setup_dev(int rootfd, const struct rootfs_opts *o, struct berr *err)
 
 		if (fd < 0)
 			return berr_wrap(err, "/dev/console");
-		fd_path(spath, sizeof spath, o->pty_slave);
+		/* By name: the slave's fd belongs to the parent's mount namespace,
+		 * which a bind mount source may not. */
+		if (ttyname_r(o->pty_slave, spath, sizeof spath) != 0) {
+			close(fd);
+			return berr_errno(err, "naming the terminal");
+		}
 		fd_path(tpath, sizeof tpath, fd);
 		if (mount(spath, tpath, NULL, MS_BIND, NULL) < 0) {
 			berr_errno(err, "binding the terminal on /dev/console");

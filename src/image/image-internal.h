@@ -77,7 +77,8 @@ struct image_store {
 	char *layers;		/* dir/layers */
 	char *tmp;		/* dir/tmp */
 	char *inuse;		/* dir/inuse */
-	int lock_fd;		/* dir/lock, flock()ed */
+	int lock_fd;		/* dir/lock: the index (shared to read, exclusive to change) */
+	int gc_fd;		/* dir/gc.lock: shared by pulls in flight, exclusive for GC */
 };
 int store_lock(struct image_store *st, int exclusive, struct berr *err);
 void store_unlock(struct image_store *st);
@@ -87,6 +88,12 @@ json_object *store_index_lookup(json_object *index, const char *ref_string, char
 char *store_blob_path(struct image_store *st, const char *digest);
 /* Create a unique temporary directory under st->tmp (caller removes). */
 char *store_mktemp_dir(struct image_store *st, const char *prefix, struct berr *err);
+/* Remove blobs, layers, temporary files and in-use records nothing
+ * references any more.  Caller holds the exclusive index lock and the
+ * exclusive GC lock. */
 int store_gc(struct image_store *st, struct berr *err);
+/* Take both locks and GC, unless a pull is in flight (it would lose blobs
+ * it found in the store); the last pull to finish collects then. */
+int store_collect_garbage(struct image_store *st, struct berr *err);
 
 #endif

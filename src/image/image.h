@@ -17,6 +17,8 @@
  * Plain HTTP only for localhost/127.0.0.1/[::1] registries or when
  * insecure_http is set; HTTPS otherwise.
  *
+ * One struct image_store per thread (its lock is a flock on one fd); several
+ * processes may share a store.
  * Not for: running containers (src/ctr), pushing images, registry mirrors.
  * Library code: never prints; errors through struct berr.
  */
@@ -35,6 +37,8 @@ struct image_store;
 /* Open (creating if needed) the store in dir. */
 int image_store_open(const char *dir, struct image_store **out, struct berr *err);
 void image_store_free(struct image_store *st);	/* accepts NULL */
+/* Open the user's store: $BERTH_DATA_DIR/images (see core/dirs.h). */
+int image_store_open_default(struct image_store **out, struct berr *err);
 
 struct image_pull_opts {
 	int timeout_s;		/* abort a transfer stalled this long (0: 30 s) */

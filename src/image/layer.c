@@ -531,7 +531,7 @@ layer_extract(const char *blob_path, const char *diff_id, const char *dest, int 
 	json_object_object_add(meta, "overlay", json_object_new_boolean(
 		overlay || (json_object_array_length(whiteouts) == 0 && json_object_array_length(opaque) == 0)));
 	json_object_object_add(meta, "diff_id", json_object_new_string(hex));
-	js = json_object_to_json_string_ext(meta, JSON_C_TO_STRING_PLAIN);
+	js = json_object_to_json_string_ext(meta, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	metapath = xasprintf("%s/whiteouts.json", dest);
 	if (atomic_write_file(metapath, js, strlen(js), 0644, err) < 0)
 		goto out;
@@ -706,13 +706,16 @@ copy_file_data(int in, int out, const char *name, struct berr *err)
 	}
 }
 
+/* Owner, xattrs, mode, times: in this order, because chown clears
+ * security.capability and the set-id bits. */
 static void
-apply_meta_fd(struct flatten *f, int fd, const struct stat *s)
+apply_meta_fd(struct flatten *f, int srcfd, int fd, const struct stat *s)
 {
 	struct timespec ts[2] = { s->st_atim, s->st_mtim };
 
 	if (f->is_root)
 		(void)fchown(fd, s->st_uid, s->st_gid);
+	copy_xattrs(srcfd, fd);
 	(void)fchmod(fd, s->st_mode & 07777);
 	(void)futimens(fd, ts);
 }
@@ -758,10 +761,8 @@ flatten_entry(struct flatten *f, int srcfd, int dstfd, const char *name, struct 
 			strcpy(f->path, relpath);
 			ret = flatten_dir(f, sfd, dfd, err);
 			f->path[plen] = '\0';
-			if (ret == 0) {
-				copy_xattrs(sfd, dfd);
-				apply_meta_fd(f, dfd, &s);
-			}
+			if (ret == 0)
+				apply_meta_fd(f, sfd, dfd, &s);
 		}
 		if (sfd >= 0)
 			close(sfd);
@@ -805,10 +806,8 @@ flatten_entry(struct flatten *f, int srcfd, int dstfd, const char *name, struct 
 			break;
 		}
 		ret = copy_file_data(sfd, dfd, relpath, err);
-		if (ret == 0) {
-			copy_xattrs(sfd, dfd);
-			apply_meta_fd(f, dfd, &s);
-		}
+		if (ret == 0)
+			apply_meta_fd(f, sfd, dfd, &s);
 		close(sfd);
 		if (close(dfd) < 0 && ret == 0)
 			ret = berr_errno(err, "writing `%s'", relpath);

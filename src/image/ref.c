@@ -51,7 +51,7 @@ image_registry_is_loopback(const char *registry)
 	/* 127.0.0.0/8, written as a dotted quad */
 	if (strncmp(registry, "127.", 4) == 0) {
 		const char *p = registry + 4;
-		int parts = 1;
+		int parts = 2;	/* "127" and the one after the dot */
 
 		while (p < registry + hlen) {
 			if (*p == '.')

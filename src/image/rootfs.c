@@ -53,6 +53,9 @@ overlay_mount_fsconfig(char **lowers, size_t n, const char *upper, const char *w
 	for (i = n; i-- > 0;)
 		if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", lowers[i], 0) < 0)
 			goto fail;
+	/* each container has its own upper over shared lowers: no inode index
+	 * (a kernel built without it refuses the key; that is fine) */
+	(void)fsconfig(fs, FSCONFIG_SET_STRING, "index", "off", 0);
 	if (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
 	    fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0 ||
 	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)

@@ -44,6 +44,7 @@ image_store_open(const char *dir, struct image_store **out, struct berr *err)
 	*out = NULL;
 	st = xcalloc(1, sizeof *st);
 	st->lock_fd = -1;
+	st->gc_fd = -1;
 	st->dir = xstrdup(dir);
 	st->blobs = xasprintf("%s/blobs/sha256", dir);
 	st->layers = xasprintf("%s/layers", dir);
@@ -64,8 +65,34 @@ image_store_open(const char *dir, struct image_store **out, struct berr *err)
 		return -1;
 	}
 	free(lockpath);
+	lockpath = xasprintf("%s/gc.lock", dir);
+	st->gc_fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (st->gc_fd < 0) {
+		berr_errno(err, "opening image store lock `%s'", lockpath);
+		free(lockpath);
+		image_store_free(st);
+		return -1;
+	}
+	free(lockpath);
 	*out = st;
 	return 0;
+}
+
+int
+image_store_open_default(struct image_store **out, struct berr *err)
+{
+	struct berth_dirs d;
+	char *dir;
+	int r;
+
+	*out = NULL;
+	if (dirs_init(&d, err) < 0)
+		return -1;
+	dir = xasprintf("%s/images", d.data);
+	dirs_free(&d);
+	r = image_store_open(dir, out, err);
+	free(dir);
+	return r;
 }
 
 void
@@ -75,6 +102,8 @@ image_store_free(struct image_store *st)
 		return;
 	if (st->lock_fd >= 0)
 		close(st->lock_fd);
+	if (st->gc_fd >= 0)
+		close(st->gc_fd);
 	free(st->dir);
 	free(st->blobs);
 	free(st->layers);
@@ -579,13 +608,23 @@ pull_commit(struct pull *p, const char *canonical, const char *top_digest, const
 	    const char *created, struct berr *err)
 {
 	struct image_store *st = p->st;
-	json_object *index = NULL, *entry, *larr, *old;
+	json_object *index = NULL, *entry, *larr;
 	size_t i;
-	int ret = -1, replaced = 0;
+	int ret = -1;
 	char tbuf[64];
 	time_t now = time(NULL);
 	struct tm tm;
 
+	/* extracted files were written without fsync: make them durable before
+	 * they become part of the store */
+	{
+		int sfd = open(p->staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (sfd >= 0) {
+			(void)syncfs(sfd);
+			close(sfd);
+		}
+	}
 	if (store_lock(st, 1, err) < 0)
 		return -1;
 	for (i = 0; i < json_object_array_length(p->blobs); i++) {
@@ -653,20 +692,10 @@ pull_commit(struct pull *p, const char *canonical, const char *top_digest, const
 	gmtime_r(&now, &tm);
 	strftime(tbuf, sizeof tbuf, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	json_object_object_add(entry, "pulled", json_object_new_string(tbuf));
-	if (json_object_object_get_ex(index_images(index), canonical, &old)) {
-		const char *od = obj_str(old, "digest");
-
-		replaced = od == NULL || strcmp(od, top_digest) != 0;
-	}
 	json_object_object_add(index_images(index), canonical, entry);
 	if (store_write_index(st, index, err) < 0)
 		goto out;
 	ret = 0;
-	if (replaced) {
-		struct berr ignored = { 0 };
-
-		(void)store_gc(st, &ignored);	/* the old image's blobs, best effort */
-	}
 out:
 	json_object_put(index);
 	store_unlock(st);
@@ -723,16 +752,19 @@ pull_run(struct pull *p, const struct image_ref *ref, const char *canonical, cha
 			berr_wrap(err, "image index %s", cur_digest);
 			goto out;
 		}
-		d = xstrdup(d);
-		json_object_put(m);
-		m = NULL;
-		free(cur_digest);
-		cur_digest = NULL;
-		if (pull_manifest(p, d, d, size, &m, &cur_digest, &kind, err) < 0) {
-			free((char *)d);
-			goto out;
+		{
+			char *want = xstrdup(d);	/* d lives in m, which is replaced */
+			int r;
+
+			json_object_put(m);
+			m = NULL;
+			free(cur_digest);
+			cur_digest = NULL;
+			r = pull_manifest(p, want, want, size, &m, &cur_digest, &kind, err);
+			free(want);
+			if (r < 0)
+				goto out;
 		}
-		free((char *)d);
 	}
 	/* an image manifest: config + layers */
 	if (!json_object_object_get_ex(m, "config", &cfgdesc) ||
@@ -871,12 +903,20 @@ image_pull(struct image_store *st, const char *refstr, const struct image_pull_o
 	p.opts = opts;
 	p.blobs = json_object_new_array();
 	ret = reg_client_new(&ref, opts, &p.rc, err);
+	/* from here until the commit, blobs found in the store must stay */
+	while (ret == 0 && flock(st->gc_fd, LOCK_SH) < 0)
+		if (errno != EINTR)
+			ret = berr_errno(err, "locking image store `%s'", st->dir);
 	if (ret == 0) {
 		p.staging = store_mktemp_dir(st, "pull", err);
 		ret = p.staging == NULL ? -1 : pull_run(&p, &ref, canonical, digest_out, err);
+		if (p.staging != NULL)
+			(void)image_remove_at(AT_FDCWD, p.staging, &ignored);
+		(void)flock(st->gc_fd, LOCK_UN);
+		/* a re-pulled tag leaves the old image's blobs behind; an rmi
+		 * during our pull may have skipped its GC */
+		(void)store_collect_garbage(st, &ignored);
 	}
-	if (p.staging != NULL)
-		(void)image_remove_at(AT_FDCWD, p.staging, &ignored);
 	if (ret < 0)
 		berr_wrap(err, "pulling %s", canonical);
 	free(p.staging);
@@ -949,13 +989,33 @@ image_remove(struct image_store *st, const char *ref, struct berr *err)
 	json_object_object_del(index_images(index), key);
 	if (store_write_index(st, index, err) < 0)
 		goto out;
-	ret = store_gc(st, err);
-	if (ret < 0)
-		berr_wrap(err, "removing image `%s' (it is gone from the index; cleaning up its files)", key);
+	ret = 0;
 out:
-	free(key);
 	json_object_put(index);
 	store_unlock(st);
+	if (ret == 0 && store_collect_garbage(st, err) < 0)
+		ret = berr_wrap(err, "removing image `%s' (it is gone from the index; cleaning up its files)", key);
+	free(key);
+	return ret;
+}
+
+int
+store_collect_garbage(struct image_store *st, struct berr *err)
+{
+	int ret;
+
+	if (flock(st->gc_fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK || errno == EINTR)
+			return 0;	/* a pull is in flight; it collects when done */
+		return berr_errno(err, "locking image store `%s'", st->dir);
+	}
+	if (store_lock(st, 1, err) < 0) {
+		(void)flock(st->gc_fd, LOCK_UN);
+		return -1;
+	}
+	ret = store_gc(st, err);
+	store_unlock(st);
+	(void)flock(st->gc_fd, LOCK_UN);
 	return ret;
 }
 
@@ -983,7 +1043,6 @@ tmp_entry_stale(const char *name)
 	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
 }
 
-/* Caller holds the exclusive lock. */
 int
 store_gc(struct image_store *st, struct berr *err)
 {

@@ -34,6 +34,7 @@ struct script {
 	int exit_requested;
 	int exit_code;
 	lua_State *cur_L;		/* thread blocked in the loop, for callbacks */
+	int wakeup;			/* a callback has news: waiters poll again */
 	int running;			/* nesting depth of script_run_* */
 	char **pending;			/* berth.connect before a session: "backend\turi" */
 	size_t npending;
@@ -55,6 +56,11 @@ struct session *script_need_session(lua_State *L);
 
 /* Push nil and the error message; returns 2 (for `return nil, msg`). */
 int script_push_berr(lua_State *L, const struct berr *err);
+
+/* Call the function below nargs arguments as a script run (limits,
+ * interrupts, traceback); on failure the message goes to errf and the stack
+ * is restored; on success nresults values are left. */
+enum script_status script_call(struct script *sc, int nargs, int nresults, FILE *errf);
 
 /* Raise the pending interrupt/limit/exit error if there is one. */
 void script_check_stop(lua_State *L);
@@ -90,6 +96,9 @@ struct instance *script_instance_check(lua_State *L, int idx);
 void script_push_json(lua_State *L, json_object *o);
 int script_to_json(lua_State *L, int idx, json_object **out, struct berr *err);
 int script_json_open(lua_State *L);
+
+/* plugin.c: berth.plugins() */
+int script_plugins_list(lua_State *L);
 
 /* http.c */
 int script_http_post(const char *url, const char *body, size_t len, const char *content_type,

@@ -121,25 +121,41 @@ script_catch_sigint(int on, struct loop *loop)
 	}
 }
 
+static void script_hook(lua_State *L, lua_Debug *ar);
+
+/* A stop (interrupt, limit, os.exit) must not be swallowed by pcall: once
+ * it is pending, the hook runs at every instruction, so the error is raised
+ * again in the frame right after any pcall that caught it. */
+static void
+script_stop_sticky(lua_State *L)
+{
+	lua_sethook(L, script_hook, LUA_MASKCOUNT, 1);
+}
+
 void
 script_check_stop(lua_State *L)
 {
 	struct script *sc = script_of(L);
 
 	if (sc->exit_requested && sc->running > 0) {
+		script_stop_sticky(L);
 		lua_pushlightuserdata(L, &exit_marker);
 		lua_error(L);
 	}
-	if (script_interrupted)
+	if (script_interrupted) {
+		script_stop_sticky(L);
 		luaL_error(L, "interrupted");
+	}
 	if (sc->running == 0)
 		return;
 	if (sc->instr_budget > 0 && sc->instr_left <= 0) {
 		sc->limit_hit = 1;
+		script_stop_sticky(L);
 		luaL_error(L, "instruction budget of %d exhausted", (int)sc->instr_budget);
 	}
 	if (sc->deadline_ms > 0 && now_ms() >= sc->deadline_ms) {
 		sc->limit_hit = 2;
+		script_stop_sticky(L);
 		luaL_error(L, "time limit of %f s reached", sc->timeout_ms / 1000.0);
 	}
 }
@@ -151,7 +167,7 @@ script_hook(lua_State *L, lua_Debug *ar)
 
 	(void)ar;
 	if (sc->instr_budget > 0 && sc->running > 0)
-		sc->instr_left -= HOOK_COUNT;
+		sc->instr_left -= lua_gethookcount(L);
 	script_check_stop(L);
 }
 
@@ -235,11 +251,11 @@ script_sandbox_searcher(lua_State *L)
 	rel[k] = '\0';
 	luaL_buffinit(L, &tried);
 	for (i = 0; dirs[i] != NULL; i++) {
-		static const char *const forms[] = { "%s/%s.lua", "%s/%s/init.lua" };
 		size_t f;
 
 		for (f = 0; f < 2; f++) {
-			char *path = xasprintf(forms[f], dirs[i], rel);
+			char *path = f == 0 ? xasprintf("%s/%s.lua", dirs[i], rel)
+					    : xasprintf("%s/%s/init.lua", dirs[i], rel);
 
 			if (access(path, R_OK) == 0) {
 				if (luaL_loadfilex(L, path, "t") != LUA_OK) {
@@ -563,6 +579,10 @@ script_run_loop_until(lua_State *L, int64_t deadline_ms)
 		int64_t now, wait;
 
 		script_check_stop(L);
+		if (sc->wakeup) {
+			sc->wakeup = 0;
+			break;
+		}
 		now = now_ms();
 		if (now >= deadline_ms)
 			break;
@@ -633,6 +653,7 @@ script_begin(struct script *sc)
 {
 	if (sc->running++ > 0)
 		return;
+	lua_sethook(sc->L, script_hook, LUA_MASKCOUNT, HOOK_COUNT);
 	sc->limit_hit = 0;
 	sc->exit_requested = 0;
 	sc->exit_code = 0;
@@ -646,6 +667,7 @@ script_end(struct script *sc)
 {
 	if (--sc->running > 0)
 		return;
+	lua_sethook(sc->L, script_hook, LUA_MASKCOUNT, HOOK_COUNT);
 	sc->mem_limit = 0;
 	sc->deadline_ms = 0;
 	lua_gc(sc->L, LUA_GCCOLLECT);
@@ -682,6 +704,25 @@ script_pcall(struct script *sc, int nargs, int nresults)
 	return SCRIPT_ERROR;
 }
 
+enum script_status
+script_call(struct script *sc, int nargs, int nresults, FILE *errf)
+{
+	lua_State *L = sc->L;
+	int base = lua_gettop(L) - nargs - 1;
+	enum script_status st;
+
+	script_begin(sc);
+	st = script_pcall(sc, nargs, nresults);
+	if (st != SCRIPT_OK) {
+		fprintf(errf, "berth: %s\n", lua_tostring(L, -1));
+		lua_settop(L, base);
+	} else if (sc->exit_requested) {
+		lua_settop(L, base);
+	}
+	script_end(sc);
+	return st;
+}
+
 static int
 script_exit_code(enum script_status st)
 {
@@ -693,6 +734,33 @@ script_exit_code(enum script_status st)
 	default:
 		return 1;
 	}
+}
+
+/* Exit code of a returned value: a number, true/nil 0, false 1. */
+static int
+script_result_code(lua_State *L, int idx)
+{
+	if (lua_isinteger(L, idx))
+		return (int)(lua_tointeger(L, idx) & 0xff);
+	if (lua_isboolean(L, idx))
+		return lua_toboolean(L, idx) ? 0 : 1;
+	if (lua_type(L, idx) == LUA_TNUMBER)
+		return (int)lua_tonumber(L, idx) & 0xff;
+	return 0;
+}
+
+void
+script_set_args(struct script *sc, int argc, char **argv)
+{
+	lua_State *L = sc->L;
+	int i;
+
+	lua_createtable(L, argc, 1);
+	for (i = 0; i < argc; i++) {
+		lua_pushstring(L, argv[i]);
+		lua_rawseti(L, -2, i);
+	}
+	lua_setglobal(L, "arg");
 }
 
 enum script_status
@@ -710,12 +778,7 @@ script_run_file(struct script *sc, const char *path, int argc, char **argv, int 
 		*exit_code = 1;
 		return SCRIPT_SYNTAX;
 	}
-	lua_createtable(L, argc, 1);
-	for (i = 0; i < argc; i++) {
-		lua_pushstring(L, argv[i]);
-		lua_rawseti(L, -2, i);
-	}
-	lua_setglobal(L, "arg");
+	script_set_args(sc, argc, argv);
 	for (i = 1; i < argc; i++)
 		lua_pushstring(L, argv[i]);
 	script_begin(sc);
@@ -723,14 +786,7 @@ script_run_file(struct script *sc, const char *path, int argc, char **argv, int 
 	if (sc->exit_requested) {
 		*exit_code = sc->exit_code;
 	} else if (st == SCRIPT_OK) {
-		if (lua_isinteger(L, -1))
-			*exit_code = (int)(lua_tointeger(L, -1) & 0xff);
-		else if (lua_isboolean(L, -1))
-			*exit_code = lua_toboolean(L, -1) ? 0 : 1;
-		else if (lua_type(L, -1) == LUA_TNUMBER)
-			*exit_code = (int)lua_tonumber(L, -1) & 0xff;
-		else
-			*exit_code = 0;
+		*exit_code = script_result_code(L, -1);
 	} else {
 		fprintf(errf, "berth: %s\n", lua_tostring(L, -1));
 		*exit_code = script_exit_code(st);
@@ -806,7 +862,7 @@ script_run_string(struct script *sc, const char *code, const char *chunkname, in
 	if (sc->exit_requested) {
 		*exit_code = sc->exit_code;
 	} else if (st == SCRIPT_OK) {
-		*exit_code = 0;
+		*exit_code = lua_gettop(L) > top ? script_result_code(L, top + 1) : 0;
 		if (print_results && lua_gettop(L) > top)
 			script_print_values(L, lua_gettop(L) - top, out);
 	} else {

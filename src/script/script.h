@@ -67,6 +67,8 @@ enum script_status {
  * the message with traceback is written to errf. */
 enum script_status script_run_file(struct script *sc, const char *path, int argc, char **argv,
 				   int *exit_code, FILE *errf);
+/* Set the global `arg` table: arg[0] = argv[0], arg[i] = argv[i]. */
+void script_set_args(struct script *sc, int argc, char **argv);
 /* Run a chunk of source.  print_results: print returned values (the shell).
  * A chunk that ends early returns SCRIPT_INCOMPLETE and prints nothing. */
 enum script_status script_run_string(struct script *sc, const char *code, const char *chunkname,
@@ -104,9 +106,5 @@ int script_column_width(size_t i);
 /* Fill buf with column i's text for inst; -1 with err if the plugin failed. */
 int script_column_value(size_t i, const struct instance *inst, char *buf, size_t len,
 			struct berr *err);
-
-/* Instance names for completion (from the last list; refreshed when older
- * than max_age_ms).  Borrowed, NULL-terminated. */
-const char *const *script_instance_names(struct session *s, int max_age_ms);
 
 #endif

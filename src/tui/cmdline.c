@@ -115,6 +115,8 @@ cmdline_complete(struct tui *ui)
 			const struct cmd_entry *ce = cmd_table[i];
 			int a;
 
+			if (ce == NULL)	/* a component not linked in */
+				continue;
 			cand_add(&c, word, ce->name);
 			for (a = 0; a < 4 && ce->aliases[a]; a++)
 				cand_add(&c, word, ce->aliases[a]);
@@ -136,7 +138,8 @@ cmdline_complete(struct tui *ui)
 			cand_add(&c, word, ui->list.v[i]->name);
 		if (first && (strcmp(first, "help") == 0))
 			for (i = 0; i < cmd_table_len; i++)
-				cand_add(&c, word, cmd_table[i]->name);
+				if (cmd_table[i] != NULL)
+					cand_add(&c, word, cmd_table[i]->name);
 	}
 	free(ui->complete_hint);
 	ui->complete_hint = NULL;

@@ -184,21 +184,25 @@ dash_hosts_update(struct tui *ui)
 				h->error = xasprintf("%s: %s", c->ops->name, err.msg);
 			continue;
 		}
+		/* Several backends on one machine: the one that sees the most
+		 * memory (the whole machine rather than a test node or a cgroup)
+		 * speaks for total and used memory. */
 		v = json_num(info, k_cpus, 0);
 		if (v > h->cpus)
 			h->cpus = (int)v;
 		v = json_num(info, k_mem, 0);
-		if (v > h->mem_kib)
-			h->mem_kib = (uint64_t)v;
-		v = json_num(info, k_used, -1);
-		if (v < 0) {
-			double fr = json_num(info, k_free, -1);
+		if (v > 0 && (uint64_t)v >= h->mem_kib) {
+			double used = json_num(info, k_used, -1);
 
-			if (fr >= 0 && h->mem_kib > 0)
-				v = h->mem_kib - fr;
+			if (used < 0) {
+				double fr = json_num(info, k_free, -1);
+
+				if (fr >= 0 && fr <= v)
+					used = v - fr;
+			}
+			h->mem_kib = (uint64_t)v;
+			h->mem_used_kib = used;
 		}
-		if (v >= 0)
-			h->mem_used_kib = v;
 		v = json_num(info, k_cpu, -1);
 		if (v >= 0)
 			h->cpu_pct = v;
@@ -340,14 +344,20 @@ cmp_rows(const void *pa, const void *pb)
 		/* longest running first when ascending makes little sense: use start time */
 		r = cmp_num(x->started ? (double)-x->started : NAN, y->started ? (double)-y->started : NAN);
 		break;
-	default:
-		r = cmp_num(rate_of(ui, a, ui->sort_col), rate_of(ui, b, ui->sort_col));
+	default: {
+		double ra = rate_of(ui, a, ui->sort_col), rb = rate_of(ui, b, ui->sort_col);
+
+		/* no data sorts last whichever the direction */
+		if (isnan(ra) != isnan(rb))
+			return isnan(ra) ? 1 : -1;
+		r = cmp_num(ra, rb);
 		break;
 	}
-	if (ui->sort_desc)
-		r = -r;
+	}
 	if (r == 0)
 		r = strcmp(x->name, y->name);
+	if (ui->sort_desc)
+		r = -r;
 	if (r == 0)
 		r = a < b ? -1 : a > b;
 	return r;
@@ -627,56 +637,62 @@ draw_row(struct tui *ui, int y, size_t oi, int is_cursor)
 	attrset(A_NORMAL);
 }
 
+/* One line per host: "node1  cpu 12%/16  mem 3.1G/24G  alloc vcpu 20/16 1.2x
+ * mem 8G/24G 0.3x  3/5 up", the ratios highlighted past overcommit_warn. */
 static int
 draw_host(struct tui *ui, int y, const struct tui_host *h)
 {
 	long thr = tui_opt_int("overcommit_warn", 150);
 	char a[16], b[16];
-	int x = 0, w = ui->cols;
+	int x = 0, w = ui->cols, lw = text_width(h->label);
 	double vr, mr;
+	attr_t warn = draw_attr(ui, CP_WARN) | A_REVERSE;
 
 	if (thr <= 0)
 		thr = 150;
+	if (lw > 16)
+		lw = 16;
 	attron(A_BOLD);
-	x += draw_text(ui, y, x, h->label, 14 < w ? 14 : w, 1);
+	x += draw_text(ui, y, x, h->label, lw, 1);
 	attroff(A_BOLD);
 	if (h->cpu_pct >= 0)
-		x += draw_textf(ui, y, x, w - x, " cpu%4.0f%%", h->cpu_pct);
+		x += draw_textf(ui, y, x, w - x, "  cpu %.0f%%", h->cpu_pct);
+	else
+		x += draw_text(ui, y, x, "  cpu ?", w - x, 0);
 	if (h->cpus > 0)
-		x += draw_textf(ui, y, x, w - x, " %dc", h->cpus);
+		x += draw_textf(ui, y, x, w - x, "/%d", h->cpus);
 	if (h->mem_kib > 0) {
 		fmt_bytes(b, sizeof b, (double)h->mem_kib * 1024);
 		if (h->mem_used_kib >= 0) {
 			fmt_bytes(a, sizeof a, h->mem_used_kib * 1024);
-			x += draw_textf(ui, y, x, w - x, " mem %s/%s", a, b);
+			x += draw_textf(ui, y, x, w - x, "  mem %s/%s", a, b);
 		} else {
-			x += draw_textf(ui, y, x, w - x, " mem %s", b);
+			x += draw_textf(ui, y, x, w - x, "  mem %s", b);
 		}
 	}
-	x += draw_text(ui, y, x, " | alloc", w - x, 0);
+	x += draw_text(ui, y, x, "  alloc", w - x, 0);
 	vr = h->cpus > 0 ? (double)h->alloc_vcpus / h->cpus : 0;
 	if (h->cpus > 0 && vr * 100 > thr)
-		attron(draw_attr(ui, CP_WARN) | A_REVERSE);
+		attron(warn);
 	if (h->cpus > 0)
 		x += draw_textf(ui, y, x, w - x, " vcpu %d/%d %.1fx", h->alloc_vcpus, h->cpus, vr);
 	else
 		x += draw_textf(ui, y, x, w - x, " vcpu %d", h->alloc_vcpus);
-	attroff(draw_attr(ui, CP_WARN) | A_REVERSE);
+	attroff(warn);
 	fmt_bytes(a, sizeof a, (double)h->alloc_mem_kib * 1024);
 	mr = h->mem_kib > 0 ? (double)h->alloc_mem_kib / h->mem_kib : 0;
+	x += draw_text(ui, y, x, " ", w - x, 0);
 	if (h->mem_kib > 0 && mr * 100 > thr)
-		attron(draw_attr(ui, CP_WARN) | A_REVERSE);
-	if (h->mem_kib > 0) {
-		fmt_bytes(b, sizeof b, (double)h->mem_kib * 1024);
-		x += draw_textf(ui, y, x, w - x, " mem %s/%s %.1fx", a, b, mr);
-	} else {
-		x += draw_textf(ui, y, x, w - x, " mem %s", a);
-	}
-	attroff(draw_attr(ui, CP_WARN) | A_REVERSE);
-	x += draw_textf(ui, y, x, w - x, " | %d/%d up", h->nrunning, h->ninst);
+		attron(warn);
+	if (h->mem_kib > 0)
+		x += draw_textf(ui, y, x, w - x, "mem %s %.1fx", a, mr);
+	else
+		x += draw_textf(ui, y, x, w - x, "mem %s", a);
+	attroff(warn);
+	x += draw_textf(ui, y, x, w - x, "  %d/%d up", h->nrunning, h->ninst);
 	if (h->error) {
 		attron(draw_attr(ui, CP_ERROR));
-		draw_textf(ui, y, x, w - x, " ! %s", h->error);
+		draw_textf(ui, y, x, w - x, "  ! %s", h->error);
 		attroff(draw_attr(ui, CP_ERROR));
 	}
 	return 1;
@@ -687,7 +703,7 @@ dash_draw(struct tui *ui)
 {
 	int y = 0, maxhosts, maxfail, i, nrun = 0, body;
 	size_t k, nfail = ui->nconn_failures + ui->ntick_failures;
-	char clock[16], title[256];
+	char clock[16], title[1024];
 	time_t t = time(NULL);
 	struct tm tm;
 
@@ -740,19 +756,19 @@ dash_draw(struct tui *ui)
 	attron(draw_attr(ui, CP_HEADER));
 	mvhline(y, 0, ' ', ui->cols);
 	for (i = 0; i < COL_MAX; i++) {
-		char t[32];
+		char ht[32];
 
 		if (ui->col_x[i] < 0)
 			continue;
-		snprintf(t, sizeof t, "%s%s", cols[i].title,
+		snprintf(ht, sizeof ht, "%s%s", cols[i].title,
 			 (int)ui->sort_col == i ? (ui->sort_desc ? (ui->utf8 ? "\u25bc" : "v") :
 						    (ui->utf8 ? "\u25b2" : "^")) : "");
 		if ((int)ui->sort_col == i)
 			attron(A_BOLD | A_UNDERLINE);
-		if (cols[i].right && text_width(t) < ui->col_w[i])
-			draw_text(ui, y, ui->col_x[i] + ui->col_w[i] - text_width(t), t, ui->col_w[i], 0);
+		if (cols[i].right && text_width(ht) < ui->col_w[i])
+			draw_text(ui, y, ui->col_x[i] + ui->col_w[i] - text_width(ht), ht, ui->col_w[i], 0);
 		else
-			draw_text(ui, y, ui->col_x[i], t, ui->col_w[i], 0);
+			draw_text(ui, y, ui->col_x[i], ht, ui->col_w[i], 0);
 		attroff(A_BOLD | A_UNDERLINE);
 	}
 	attroff(draw_attr(ui, CP_HEADER));

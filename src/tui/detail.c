@@ -188,9 +188,11 @@ detail_draw(struct tui *ui)
 	{
 		char extra[64] = "";
 
-		if (r)
+		if (r && inst->vcpus > 0)
 			snprintf(extra, sizeof extra, "of %d vCPU%s; %.1f%% of the host", inst->vcpus,
 				 inst->vcpus == 1 ? "" : "s", r->cpu_pct_host);
+		else if (r)
+			snprintf(extra, sizeof extra, "%.1f%% of the host", r->cpu_pct_host);
 		graph(ui, y, 0, gh, ui->cols, ser, METRIC_CPU, "CPU", fmt_pct, 100, extra, CP_GRAPH);
 	}
 	y += gh;

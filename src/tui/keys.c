@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,7 @@ static const struct {
 };
 
 int
-key_parse(const char *name, struct tui_keypress *out)
+tui_key_parse(const char *name, struct tui_keypress *out)
 {
 	size_t i;
 	wchar_t wc;
@@ -81,7 +82,7 @@ key_parse(const char *name, struct tui_keypress *out)
 }
 
 const char *
-key_name(const struct tui_keypress *k, char *buf, size_t len)
+tui_key_name(const struct tui_keypress *k, char *buf, size_t len)
 {
 	size_t i;
 
@@ -131,7 +132,7 @@ tui_bind_key(const char *key, const char *command_line, struct berr *err)
 	struct tui_keypress k;
 	size_t i;
 
-	if (key_parse(key, &k) < 0)
+	if (tui_key_parse(key, &k) < 0)
 		return berr_set(err, BERR_INVALID,
 				"binding key `%s': unknown key name (use x, C-x, F1..F24, Enter, Tab, Up...)",
 				key ? key : "");
@@ -406,7 +407,8 @@ a_detail_prev(struct tui *ui)
 }
 
 const struct tui_key tui_key_table[] = {
-	{ "q", VIEW_LIST, "quit", "quit the dashboard (instances keep running)", a_quit },
+	{ "q", VIEW_LIST, "quit", "quit the dashboard (instances keep running; also C-c)", a_quit },
+	{ "C-c", VIEW_LIST, "quit", "quit the dashboard", a_quit },
 	{ "?", VIEW_LIST | VIEW_PAGER, "help", "this help, generated from the key table", a_help },
 	{ "F1", VIEW_LIST, "help", "this help", a_help },
 	{ "j", VIEW_DASH, "down", "next instance (also Down)", a_down },
@@ -424,7 +426,7 @@ const struct tui_key tui_key_table[] = {
 	{ "Enter", VIEW_DASH, "detail", "details and graphs of the instance (also l, Right)", a_detail },
 	{ "l", VIEW_DASH, "detail", "details and graphs", a_detail },
 	{ "Right", VIEW_DASH, "detail", "details and graphs", a_detail },
-	{ "h", VIEW_LIST, "back", "back to the table; in the table: clear the selection (also Left, Esc)", a_back },
+	{ "h", VIEW_LIST, "back", "back; in the table: clear the selection (Left, Esc)", a_back },
 	{ "Left", VIEW_LIST, "back", "back", a_back },
 	{ "Esc", VIEW_LIST, "back", "back", a_back },
 	{ "j", VIEW_DETAIL, "next", "next instance's details (also Down)", a_detail_next },
@@ -435,7 +437,7 @@ const struct tui_key tui_key_table[] = {
 	{ "2", VIEW_DETAIL, "span-10m", "graphs over the last 10 minutes", a_span10 },
 	{ "3", VIEW_DETAIL, "span-24h", "graphs over the last 24 hours", a_span24 },
 	{ "Tab", VIEW_DETAIL, "span-next", "next graph span (1 min, 10 min, 24 h)", a_span_next },
-	{ "/", VIEW_LIST, "filter", "filter as you type (name, host, backend, state; globs *?[ on names); Esc clears", a_filter },
+	{ "/", VIEW_LIST, "filter", "filter as you type: name, host, state; *?[ globs", a_filter },
 	{ ":", VIEW_LIST | VIEW_PAGER, "command", "run a berth command (Tab completes)", a_cmdline },
 	{ ">", VIEW_DASH, "sort-next", "sort by the next column (also s)", a_sort_next },
 	{ "s", VIEW_DASH, "sort-next", "sort by the next column", a_sort_next },
@@ -471,7 +473,7 @@ parse_table(void)
 		return;
 	parsed = xcalloc(tui_key_table_len, sizeof *parsed);
 	for (i = 0; i < tui_key_table_len; i++)
-		if (key_parse(tui_key_table[i].key, &parsed[i]) < 0)
+		if (tui_key_parse(tui_key_table[i].key, &parsed[i]) < 0)
 			parsed[i].code = (wint_t)-1;
 }
 
@@ -509,16 +511,6 @@ keys_dispatch(struct tui *ui, const struct tui_keypress *k)
 	return 0;
 }
 
-static char *
-append(char *text, const char *fmt, const char *a, const char *b)
-{
-	char *line = xasprintf(fmt, a, b), *r = xasprintf("%s%s", text, line);
-
-	free(line);
-	free(text);
-	return r;
-}
-
 char *
 keys_help_text(void)
 {
@@ -529,11 +521,15 @@ keys_help_text(void)
 		{ VIEW_DASH, "Instance table" },
 		{ VIEW_DETAIL, "Detail view" },
 	};
-	char *text = xstrdup("berth dashboard keys (q in this page or Esc returns)\n");
-	size_t s, i;
+	char *text = NULL;
+	size_t len = 0, s, i;
+	FILE *f = open_memstream(&text, &len);
 
+	if (f == NULL)
+		util_oom();
+	fprintf(f, "berth dashboard keys (q or Esc returns)\n");
 	for (s = 0; s < sizeof sections / sizeof sections[0]; s++) {
-		text = append(text, "\n%s%s\n", sections[s].title, "");
+		fprintf(f, "\n%s\n", sections[s].title);
 		for (i = 0; i < tui_key_table_len; i++) {
 			const struct tui_key *t = &tui_key_table[i];
 			size_t j;
@@ -541,30 +537,30 @@ keys_help_text(void)
 
 			if (!(t->views & sections[s].view))
 				continue;
-			/* one line per action: aliases are mentioned in the help text */
+			/* one line per action: aliases are named in its help text */
 			for (j = 0; j < i; j++)
 				if ((tui_key_table[j].views & sections[s].view) &&
 				    strcmp(tui_key_table[j].action, t->action) == 0)
 					dup = 1;
-			if (dup)
-				continue;
-			text = append(text, "  %-8s", t->key, "");
-			text = append(text, "%-14s %s\n", t->action, t->help);
+			if (!dup)
+				fprintf(f, "  %-8s%-14s %s\n", t->key, t->action, t->help);
 		}
 	}
-	text = append(text, "\nConsole pane\n  %-8s%s\n", "C-]", "detach (back to where you were)");
-	text = append(text, "  %-8s%s\n", "S-PgUp", "scroll back (S-PgDn forward; any other key returns)");
-	text = append(text, "  %-8s%s\n", "F2", "switch to a full-screen raw attach");
-	text = append(text, "\nLine editing (/, :, dialogs)\n  %-8s%s\n", "Tab",
-		      "complete command, option or instance name (: line); next field (dialogs)");
-	text = append(text, "  %-8s%s\n", "Enter", "accept");
-	text = append(text, "  %-8s%s\n", "Esc", "cancel");
-	text = append(text, "  %-8s%s\n", "C-u", "clear the line");
+	fprintf(f, "\nConsole pane\n");
+	fprintf(f, "  %-8s%s\n", "C-]", "detach (the console_escape option changes it)");
+	fprintf(f, "  %-8s%s\n", "S-PgUp", "scroll back (S-PgDn forward; other keys return to live)");
+	fprintf(f, "  %-8s%s\n", "F2", "switch to a full-screen raw attach");
+	fprintf(f, "\nLine editing (/, :, dialogs)\n");
+	fprintf(f, "  %-8s%s\n", "Tab", "complete command, option or instance (:); next field (dialogs)");
+	fprintf(f, "  %-8s%s\n", "Enter", "accept");
+	fprintf(f, "  %-8s%s\n", "Esc", "cancel (in /: clear the filter)");
+	fprintf(f, "  %-8s%s\n", "C-u", "clear before the cursor; C-w: the word before it");
 	if (nbindings) {
-		text = append(text, "\nYour bindings (init.lua)%s%s\n", "", "");
+		fprintf(f, "\nYour bindings (init.lua; %% is the current instance)\n");
 		for (i = 0; i < nbindings; i++)
-			text = append(text, "  %-8s:%s\n", bindings[i].name, bindings[i].command);
+			fprintf(f, "  %-8s:%s\n", bindings[i].name, bindings[i].command);
 	}
+	fclose(f);
 	return text;
 }
 

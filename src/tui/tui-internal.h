@@ -69,9 +69,9 @@ struct tui_key {
 extern const struct tui_key tui_key_table[];
 extern const size_t tui_key_table_len;
 /* Parse a key name into a keypress; -1 if unknown. */
-int key_parse(const char *name, struct tui_keypress *out);
+int tui_key_parse(const char *name, struct tui_keypress *out);
 /* Name of a keypress ("C-a", "Enter", "x") into buf. */
-const char *key_name(const struct tui_keypress *k, char *buf, size_t len);
+const char *tui_key_name(const struct tui_keypress *k, char *buf, size_t len);
 /* Dispatch a key in the current view: user bindings first, then the table.
  * Returns 1 if handled. */
 int keys_dispatch(struct tui *ui, const struct tui_keypress *k);
@@ -98,6 +98,8 @@ struct tui_host {
 };
 
 struct tui_console;
+
+#define TUI_LIST_EVERY 5	/* stats ticks between full re-lists */
 
 struct tui {
 	struct session *s;
@@ -126,6 +128,7 @@ struct tui {
 	char **tick_failures;	/* list/host failures of the last refresh */
 	size_t ntick_failures;
 	int64_t last_refresh_ms;
+	int ticks_since_list;	/* stats ticks since the last full list */
 	double refresh_cost_ms;
 
 	/* selection: instance keys */

@@ -180,14 +180,16 @@ control_handler(struct proto_server *s, struct proto_req *req, const char *op,
 		control_emit_state(v, "resumed by request");
 	} else if (strcmp(op, "shutdown") == 0) {
 		int64_t timeout;
+		int force;
 		json_object *o;
 
-		if (proto_arg_int(args, "timeout_s", &timeout, v->cfg.shutdown_timeout_s, &err) < 0) {
+		if (proto_arg_int(args, "timeout_s", &timeout, v->cfg.shutdown_timeout_s, &err) < 0 ||
+		    proto_arg_bool(args, "force", &force, 1, &err) < 0) {
 			proto_req_error(req, &err);
 			return;
 		}
-		if (timeout < 0 || timeout > 3600) {
-			berr_set(&err, BERR_INVALID, "timeout_s must be 0..3600");
+		if (timeout < 0 || timeout > 86400) {
+			berr_set(&err, BERR_INVALID, "timeout_s must be 0..86400");
 			proto_req_error(req, &err);
 			return;
 		}
@@ -196,10 +198,11 @@ control_handler(struct proto_server *s, struct proto_req *req, const char *op,
 			proto_req_error(req, &err);
 			return;
 		}
-		vmm_shutdown(v, (int)timeout);
+		vmm_shutdown(v, (int)timeout, force);
 		o = state_result(v);
 		add_str(o, "method", "ctrl-alt-del");
 		json_object_object_add(o, "timeout_s", json_object_new_int((int)timeout));
+		json_object_object_add(o, "force", json_object_new_boolean(force));
 		proto_req_reply(req, o);
 	} else if (strcmp(op, "kill") == 0) {
 		proto_req_reply(req, json_object_new_object());

@@ -79,11 +79,9 @@ i8042_kbd_command(struct i8042 *k, uint8_t v)
 }
 
 static void
-i8042_io(void *dev, uint64_t off, uint8_t *data, uint32_t len, int is_write)
+i8042_io(struct i8042 *k, unsigned port, uint8_t *data, uint32_t len, int is_write)
 {
-	struct i8042 *k = dev;
 	struct i8042_state *st = &k->st;
-	uint64_t port = (off == 0) ? I8042_DATA_PORT : I8042_CMD_PORT;
 	int new_data = 0, reset = 0;
 	uint8_t v = data[0];
 
@@ -142,6 +140,18 @@ i8042_io(void *dev, uint64_t off, uint8_t *data, uint32_t len, int is_write)
 		k->host->request(k->host->ctx, VM_REQ_RESET, 0);
 }
 
+static void
+i8042_data_io(void *dev, uint64_t off, uint8_t *data, uint32_t len, int is_write)
+{
+	i8042_io(dev, I8042_DATA_PORT, data, len, is_write);
+}
+
+static void
+i8042_cmd_io(void *dev, uint64_t off, uint8_t *data, uint32_t len, int is_write)
+{
+	i8042_io(dev, I8042_CMD_PORT, data, len, is_write);
+}
+
 int
 i8042_init(struct i8042 *k, struct bus *pio, const struct dev_host *host, struct berr *err)
 {
@@ -150,9 +160,9 @@ i8042_init(struct i8042 *k, struct bus *pio, const struct dev_host *host, struct
 	k->st.outport = 0x01;
 	k->host = host;
 	pthread_mutex_init(&k->lock, NULL);
-	if (bus_register(pio, I8042_DATA_PORT, 1, "i8042", i8042_io, k, err) < 0)
+	if (bus_register(pio, I8042_DATA_PORT, 1, "i8042", i8042_data_io, k, err) < 0)
 		return -1;
-	return bus_register(pio, I8042_CMD_PORT, 1, "i8042", i8042_io, k, err);
+	return bus_register(pio, I8042_CMD_PORT, 1, "i8042", i8042_cmd_io, k, err);
 }
 
 void

@@ -86,6 +86,9 @@ parse_uint(const char *what, const char *s, uint64_t max, uint64_t *out, struct 
 	if (s == NULL || *s == '\0' || *s == '-')
 		return berr_set(err, BERR_INVALID, "%s: `%s' is not a number", what, s ? s : "");
 	v = strtoull(s, &end, 10);
+	if (errno == ERANGE && *end == '\0')
+		return berr_set(err, BERR_INVALID, "%s: %s is absurd (maximum %llu)", what, s,
+				(unsigned long long)max);
 	if (errno || *end != '\0')
 		return berr_set(err, BERR_INVALID, "%s: `%s' is not a number", what, s);
 	if (v > max)
@@ -327,6 +330,9 @@ vmm_vm_ended(struct vmm *v)
 	vm_set_state(vm, st);
 	control_emit_state(v, reason);
 	vmm_log("VM %s: %s (exit status %d)", vm_end_name(vm->end), reason, v->exit_status);
+	vmm_log("counters: unclaimed pio %llu, unclaimed mmio %llu, unknown exits %llu",
+		(unsigned long long)vm->pio_unclaimed, (unsigned long long)vm->mmio_unclaimed,
+		(unsigned long long)vm->unknown_exits);
 	console_flush(&v->console);
 	/* Let replies and events reach their peers, then quit. */
 	loop_add_timer(v->loop, 100, quit_timer_cb, v, NULL);
@@ -352,15 +358,22 @@ shutdown_timer_cb(struct loop *l, int id, void *arg)
 
 	loop_remove_timer(l, id);
 	v->shutdown_timer = 0;
-	vm_request_end(&v->vm, VM_END_STOP, 0, "guest did not shut down in time: forced off");
+	if (v->shutdown_force) {
+		vm_request_end(&v->vm, VM_END_STOP, 0, "guest did not shut down in time: forced off");
+		return;
+	}
+	v->shutdown_requested = 0;
+	vm_set_state(&v->vm, VM_STATE_RUNNING);
+	control_emit_state(v, "guest did not shut down in time; still running");
 }
 
 void
-vmm_shutdown(struct vmm *v, int timeout_s)
+vmm_shutdown(struct vmm *v, int timeout_s, int force)
 {
 	struct berr err;
 
 	v->shutdown_requested = 1;
+	v->shutdown_force = force;
 	if (vm_get_state(&v->vm) == VM_STATE_PAUSED)
 		vm_resume(&v->vm, &err);
 	vm_set_state(&v->vm, VM_STATE_SHUTDOWN);

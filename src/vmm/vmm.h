@@ -44,6 +44,7 @@ struct vmm {
 	int signal_fd, signal_watch;
 	int shutdown_timer;
 	int shutdown_requested;
+	int shutdown_force;	/* force off when the grace period ends */
 	int ending;		/* the VM has ended; the loop drains and quits */
 	int exit_status;
 };
@@ -56,8 +57,9 @@ void control_emit_state(struct vmm *v, const char *reason);
 void control_emit(struct vmm *v, const char *event, json_object *data);
 json_object *control_info(struct vmm *v);
 json_object *control_stats(struct vmm *v);
-/* Begin a graceful shutdown (Ctrl-Alt-Del), force off after timeout_s. */
-void vmm_shutdown(struct vmm *v, int timeout_s);
+/* Begin a graceful shutdown (Ctrl-Alt-Del); after timeout_s force the VM
+ * off when `force`, else give up and report it running again. */
+void vmm_shutdown(struct vmm *v, int timeout_s, int force);
 /* The VM ended (from any reason): emit events, pick the status, quit soon. */
 void vmm_vm_ended(struct vmm *v);
 

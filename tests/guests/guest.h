@@ -108,6 +108,10 @@ void irq_route_isa(int irq, irq_handler_fn handler);
 const char *irq_path(void);		/* "pic", "ioapic" or "none" yet */
 unsigned long irq_spurious(void);
 int lapic_present(void);
+#define LAPIC_TIMER_VECTOR 0x60
+uint32_t lapic_timer_rate(uint64_t ms);	/* LAPIC timer counts per ms ms */
+int lapic_timer_start(uint32_t count, irq_handler_fn handler);	/* periodic */
+void lapic_timer_stop(void);
 
 /* ---- time.c: TSC calibrated against the PIT */
 void time_init(void);			/* calibrates; reports in tsc_khz */

@@ -8,6 +8,8 @@
  * pin 2 (the ACPI override QEMU uses).  So irq_route_isa() arms every path
  * at once, keeps the first one that delivers and masks the others; the
  * chosen path is reported so tests can say which one the VMM provides.
+ * The command-line key irq=pic or irq=ioapic arms only that path.
+ * The LAPIC timer (lapic_timer_start) uses vector LAPIC_TIMER_VECTOR.
  * Not for: MSI, several CPUs.
  */
 #include "guest.h"
@@ -26,6 +28,10 @@
 #define LAPIC_SVR	0x0f0
 #define LAPIC_LVT0	0x350
 #define LAPIC_LVT1	0x360
+#define LAPIC_LVT_TIMER	0x320
+#define LAPIC_TIMER_INIT 0x380
+#define LAPIC_TIMER_CUR	0x390
+#define LAPIC_TIMER_DIV	0x3e0
 #define IOAPIC_BASE	0xfec00000ull
 
 #define PATH_NONE	0
@@ -52,6 +58,7 @@ static int last_path = PATH_NONE;
 
 extern char irq_stubs[];
 void irq_dispatch(struct irq_frame *f);
+static void lapic_enable(void);
 
 static uint64_t
 rdmsr(uint32_t msr)
@@ -161,6 +168,46 @@ lapic_present(void)
 	return have_lapic;
 }
 
+static irq_handler_fn lapic_timer_handler;
+
+/* Counts of the LAPIC timer in `ms` ms of TSC time (divide by 1). */
+uint32_t
+lapic_timer_rate(uint64_t ms)
+{
+	uint32_t left;
+
+	lapic_write(LAPIC_TIMER_DIV, 0xb);
+	lapic_write(LAPIC_LVT_TIMER, 1u << 16);		/* masked, one-shot */
+	lapic_write(LAPIC_TIMER_INIT, 0xffffffffu);
+	delay_ms(ms);
+	left = lapic_read(LAPIC_TIMER_CUR);
+	lapic_write(LAPIC_TIMER_INIT, 0);
+	return 0xffffffffu - left;
+}
+
+int
+lapic_timer_start(uint32_t count, irq_handler_fn handler)
+{
+	if (!have_lapic)
+		return -1;
+	irq_disable();
+	lapic_enable();
+	lapic_timer_handler = handler;
+	lapic_write(LAPIC_TIMER_DIV, 0xb);
+	lapic_write(LAPIC_LVT_TIMER, LAPIC_TIMER_VECTOR | 1u << 17);	/* periodic */
+	lapic_write(LAPIC_TIMER_INIT, count);
+	return 0;
+}
+
+void
+lapic_timer_stop(void)
+{
+	if (have_lapic) {
+		lapic_write(LAPIC_LVT_TIMER, 1u << 16);
+		lapic_write(LAPIC_TIMER_INIT, 0);
+	}
+}
+
 static void
 lapic_enable(void)
 {
@@ -198,11 +245,20 @@ ioapic_probe(void)
 void
 irq_route_isa(int irq, irq_handler_fn handler)
 {
+	char want[16] = "auto";
+
+	cmdline_get("irq", want, sizeof want);
 	irq_disable();
 	lapic_enable();
 	ioapic_probe();
 	handlers[irq] = handler;
 	irq_path_of[irq] = PATH_NONE;
+	if (!strcmp(want, "pic")) {
+		pic_set_mask(irq, 0);
+		return;
+	}
+	if (!strcmp(want, "ioapic") && !have_ioapic)
+		panic("irq=ioapic but no IOAPIC answers at 0x%llx", IOAPIC_BASE);
 	if (have_ioapic) {
 		pin_irq[irq] = irq;
 		ioapic_set_pin((unsigned)irq, IOAPIC_VECTOR + irq, 0);
@@ -211,7 +267,8 @@ irq_route_isa(int irq, irq_handler_fn handler)
 			ioapic_set_pin(2, IOAPIC_VECTOR + 2, 0);
 		}
 	}
-	pic_set_mask(irq, 0);
+	if (strcmp(want, "ioapic") != 0)
+		pic_set_mask(irq, 0);
 }
 
 const char *
@@ -317,6 +374,10 @@ irq_dispatch(struct irq_frame *f)
 		int pin = vec - IOAPIC_VECTOR;
 
 		deliver(pin_irq[pin], PATH_IOAPIC, pin);
+		lapic_write(LAPIC_EOI, 0);
+	} else if (vec == LAPIC_TIMER_VECTOR) {
+		if (lapic_timer_handler)
+			lapic_timer_handler(-1);
 		lapic_write(LAPIC_EOI, 0);
 	} else if (vec == SPURIOUS_VECTOR) {
 		spurious++;

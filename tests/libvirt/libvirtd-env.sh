@@ -1,8 +1,10 @@
 # libvirtd-env.sh - a private libvirtd + virtlogd for one test, as root.
 # Source it, then:
-#   virtd_start          start the daemons; sets VIRT_URI (exit 77 if impossible)
-#   virtd_stop           destroy what runs, stop the daemons (for `cleanup')
-#   virtd_log            print the daemons' logs (on failure)
+#   virtd_start [ID]     start a pair of daemons (ID: a letter, default a);
+#                        sets VIRT_URI (exit 77 if impossible).  Several IDs
+#                        give several independent "hosts" (own host UUID).
+#   virtd_stop           destroy what runs, stop every pair (for `cleanup')
+#   virtd_log            print the logs of the last started pair (on failure)
 #
 # A root libvirtd keeps its QEMU driver state in fixed places (/run/libvirt,
 # /var/lib/libvirt, /var/cache/libvirt, /var/log/libvirt, /etc/libvirt);
@@ -15,7 +17,8 @@
 # security drivers or per-domain /dev namespaces, so no libvirt-qemu user is
 # needed.
 
-VIRT_DIR="$BERTH_TEST_TMP/libvirt"
+VIRT_DIR="$BERTH_TEST_TMP/libvirt-a"
+VIRT_N=0
 
 virtd_log() {
 	for f in "$VIRT_DIR"/log/*.log; do
@@ -25,7 +28,20 @@ virtd_log() {
 	done
 }
 
+# The socket is there, or the daemon died trying (then stop waiting).
+virtd_up() {
+	[ -S "$VIRT_DIR/sock/libvirt-sock" ] && return 0
+	pid=$(cat "$VIRT_DIR/run/libvirtd.pid" 2>/dev/null)
+	if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+		echo "libvirtd (pid $pid) exited"
+		return 0
+	fi
+	return 1
+}
+
 virtd_start() {
+	VIRT_DIR="$BERTH_TEST_TMP/libvirt-${1:-a}"
+	VIRT_N=$((VIRT_N + 1))
 	need_root
 	need_cmd libvirtd virtlogd unshare qemu-system-x86_64 mount
 	mkdir -p "$VIRT_DIR/etc" "$VIRT_DIR/sock" "$VIRT_DIR/log" "$VIRT_DIR/run"
@@ -36,6 +52,7 @@ virtd_start() {
 	auth_unix_rw = "none"
 	auth_unix_ro = "none"
 	log_outputs = "3:file:$VIRT_DIR/log/libvirtd.log"
+	host_uuid = "6c1f2a3e-5b7d-4e8f-9a0b-1c2d3e4f5a$(printf %02x "$VIRT_N")"
 	EOF
 	cat >"$VIRT_DIR/etc/virtlogd.conf" <<-EOF
 	log_outputs = "3:file:$VIRT_DIR/log/virtlogd.log"
@@ -50,6 +67,13 @@ virtd_start() {
 	namespaces = [ ]
 	stdio_handler = "logd"
 	EOF
+	# The QEMU driver resolves its compiled-in user before it reads
+	# qemu.conf, so the user must exist even though QEMU runs as root.
+	if ! getent passwd libvirt-qemu >/dev/null 2>&1; then
+		need_cmd useradd
+		useradd --system --user-group --no-create-home --home-dir /var/lib/libvirt \
+			--shell /usr/sbin/nologin libvirt-qemu || skip "cannot create the libvirt-qemu user"
+	fi
 	# The mount points must exist outside the namespace (empty directories
 	# the libvirt packages would create anyway).
 	mkdir -p /run/libvirt /var/lib/libvirt /var/cache/libvirt /var/log/libvirt /etc/libvirt || \
@@ -70,9 +94,13 @@ virtd_start() {
 	}
 	VIRT_URI="qemu+unix:///system?socket=$VIRT_DIR/sock/libvirt-sock"
 	export VIRT_URI
-	if ! wait_for 30 test -S "$VIRT_DIR/sock/libvirt-sock"; then
+	if ! wait_for 30 virtd_up; then
 		virtd_log
 		skip "libvirtd did not create its socket within 30 s"
+	fi
+	if ! [ -S "$VIRT_DIR/sock/libvirt-sock" ]; then
+		virtd_log
+		fail "libvirtd exited during start-up (see its log above)"
 	fi
 	# The QEMU driver must be there (it probes QEMU's capabilities first).
 	if ! wait_for 60 virsh -q -c "$VIRT_URI" list --all; then
@@ -83,13 +111,21 @@ virtd_start() {
 }
 
 virtd_stop() {
-	if [ -n "$VIRT_URI" ] && [ -S "$VIRT_DIR/sock/libvirt-sock" ]; then
-		for d in $(timeout 20 virsh -q -c "$VIRT_URI" list --name 2>/dev/null); do
-			timeout 20 virsh -q -c "$VIRT_URI" destroy "$d" >/dev/null 2>&1
+	for dir in "$BERTH_TEST_TMP"/libvirt-*; do
+		[ -d "$dir" ] && virtd_stop_one "$dir"
+	done
+	return 0
+}
+
+virtd_stop_one() {
+	uri="qemu+unix:///system?socket=$1/sock/libvirt-sock"
+	if [ -S "$1/sock/libvirt-sock" ]; then
+		timeout 20 virsh -q -c "$uri" list --name 2>/dev/null | while IFS= read -r d; do
+			[ -n "$d" ] && timeout 20 virsh -q -c "$uri" destroy "$d" >/dev/null 2>&1
 		done
 	fi
 	for p in libvirtd virtlogd; do
-		f="$VIRT_DIR/run/$p.pid"
+		f="$1/run/$p.pid"
 		[ -f "$f" ] || continue
 		pid=$(cat "$f")
 		[ -n "$pid" ] || continue

@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/time.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
@@ -336,6 +337,8 @@ test_fds(void)
 		loop_remove_fd(l, id);
 		freed_count = 0;
 		loop_remove_timer(l, idf);
+		ok(!loop_fd_exists(l, id) && !loop_timer_exists(l, idf), "removed ids no longer exist");
+		ok(loop_fd_exists(l, ida) && !loop_fd_exists(l, 9999), "loop_fd_exists knows live and unknown ids");
 		is_int(freed_count, 0, "a free callback never runs inside loop_remove_*");
 		loop_run_once(l, 0);
 		is_int(freed_count, 1, "it runs from the next loop iteration");
@@ -399,6 +402,14 @@ add_thread(void *arg)
 	return NULL;
 }
 
+static struct loop *sig_loop;
+
+static void
+quit_on_signal(int sig)
+{
+	loop_quit(sig_loop);
+}
+
 static void
 test_wakeup(void)
 {
@@ -436,6 +447,22 @@ test_wakeup(void)
 	loop_run(l);
 	is_int(q.count, 3, "loop_run runs until a callback calls loop_quit");
 	ok(loop_quitting(l), "loop_quitting says so afterwards");
+	loop_free(l);
+
+	/* loop_quit from a signal handler (async-signal-safe). */
+	l = loop_new();
+	sig_loop = l;
+	signal(SIGALRM, quit_on_signal);
+	{
+		struct itimerval it = { .it_value = { 0, 100 * 1000 } };
+
+		setitimer(ITIMER_REAL, &it, NULL);
+	}
+	t0 = mono_ms();
+	loop_run(l);
+	ok(mono_ms() - t0 < 5000 && loop_quitting(l), "loop_quit from a signal handler stops loop_run");
+	signal(SIGALRM, SIG_DFL);
+	alarm(60);
 	loop_free(l);
 }
 

@@ -254,6 +254,7 @@ const struct backend_ops libvirt_backend_ops = {
 	.stats = virt_stats,
 	.console_open = virt_console_open,
 	.subscribe_events = virt_subscribe_events,
+	.migrate = virt_migrate,
 	.snapshot = virt_snapshot,
 	.free_priv = virt_free_priv,
 	.info = virt_info,

@@ -34,7 +34,7 @@ struct virt_console {
 	int fd;			/* our end of the socketpair, -1 once closed */
 	int fd_watch;		/* loop watch id, -1 none */
 	int st_cb;		/* stream callback registered */
-	int refs;		/* owner + fd watch + stream callback */
+	int refs;		/* owner + fd watch */
 	int st_eof;		/* the stream ended or failed */
 	int fd_eof;		/* the caller closed its end */
 	int dead;
@@ -249,8 +249,13 @@ virt_console_open(struct instance *inst, int *fd_out, struct berr *err)
 	fd_set_nonblock(sv[1], 1);
 	con->fd = sv[1];
 	con->refs = 1;
+	/* No free callback: libvirt's remote driver never calls it (its
+	 * remoteStreamCallbackFree skips ff while a callback is set).  Once
+	 * virStreamEventRemoveCallback returns, the callback is not called again,
+	 * and if it is running, the fd watch's reference keeps `con' alive
+	 * until the loop sweeps after dispatch. */
 	if (virStreamEventAddCallback(con->st, VIR_STREAM_EVENT_READABLE, virt_console_on_stream, con,
-				      virt_console_unref) < 0) {
+				      NULL) < 0) {
 		virt_err(err, "opening the console of domain `%s': watching the stream", inst->name);
 		close(sv[0]);
 		close(sv[1]);
@@ -261,7 +266,6 @@ virt_console_open(struct instance *inst, int *fd_out, struct berr *err)
 		return -1;
 	}
 	con->st_cb = 1;
-	con->refs++;
 	con->fd_watch = loop_add_fd(con->loop, con->fd, POLLIN, virt_console_on_fd, con, virt_console_unref);
 	if (con->fd_watch > 0)
 		con->refs++;

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -529,9 +530,11 @@ virt_stats(struct bconn *c, struct instance **v, size_t n, struct inst_stats *ou
 	 * every driver accepts it. */
 	nrec = virConnectGetAllDomainStats(vc->conn, types, &recs,
 					   VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE |
-					   VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT);
-	if (nrec < 0 && (virt_last_code() == VIR_ERR_INVALID_ARG || virt_last_code() == VIR_ERR_NO_SUPPORT)) {
+					   (vc->stats_no_nowait ? 0 : VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT));
+	if (nrec < 0 && !vc->stats_no_nowait &&
+	    (virt_last_code() == VIR_ERR_INVALID_ARG || virt_last_code() == VIR_ERR_NO_SUPPORT)) {
 		virt_reset_error();
+		vc->stats_no_nowait = 1;	/* remembered: one call per batch from now on */
 		nrec = virConnectGetAllDomainStats(vc->conn, types, &recs,
 						   VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE);
 	}
@@ -631,4 +634,142 @@ virt_info(struct instance *inst, json_object **out, struct berr *err)
 	free(s);
 	*out = obj;
 	return 0;
+}
+
+/* ---- migration ---- */
+
+/* Where to: a libvirt URI as is, or a bare host name, reached the way
+ * remote libvirt hosts usually are (qemu+ssh://HOST/system). */
+static char *
+virt_migrate_dest_uri(const char *to)
+{
+	if (strstr(to, "://") != NULL)
+		return xstrdup(to);
+	return xasprintf("qemu+ssh://%s/system", to);
+}
+
+struct virt_migration {
+	virDomainPtr dom;
+	virConnectPtr dconn;
+	unsigned int flags;
+	int ok;
+	struct berr err;
+	int done;		/* set last, with release order */
+};
+
+/* virDomainMigrate3 blocks until the end; it runs on its own thread so the
+ * caller's thread can report progress.  libvirt connections are thread-safe
+ * and errors are per thread. */
+static void *
+virt_migrate_thread(void *arg)
+{
+	struct virt_migration *m = arg;
+	virDomainPtr ddom;
+
+	ddom = virDomainMigrate3(m->dom, m->dconn, NULL, 0, m->flags);
+	if (ddom == NULL) {
+		virt_err(&m->err, "%s", "");
+	} else {
+		m->ok = 1;
+		virDomainFree(ddom);
+	}
+	__atomic_store_n(&m->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void
+virt_migrate_progress(virDomainPtr dom, const struct migrate_opts *opts)
+{
+	virTypedParameterPtr params = NULL;
+	int nparams = 0, type = 0;
+	unsigned long long total = 0, done = 0;
+
+	if (virDomainGetJobStats(dom, &type, &params, &nparams, 0) < 0) {
+		virt_reset_error();
+		return;
+	}
+	if (type != VIR_DOMAIN_JOB_NONE &&
+	    virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DATA_TOTAL, &total) == 1 &&
+	    virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DATA_PROCESSED, &done) == 1 && total > 0) {
+		double f = (double)done / (double)total;
+
+		opts->on_progress(f > 1.0 ? 1.0 : f, "transferring", opts->arg);
+	}
+	virTypedParamsFree(params, nparams);
+	virt_reset_error();
+}
+
+int
+virt_migrate(struct instance *inst, const struct migrate_opts *opts, struct berr *err)
+{
+	virDomainPtr dom = virt_inst_domain(inst, err);
+	struct virt_migration m;
+	pthread_t tid;
+	char *duri;
+	int active;
+
+	if (dom == NULL)
+		return berr_wrap(err, "migrating domain `%s'", inst->name);
+	if (opts == NULL || opts->to == NULL || *opts->to == '\0')
+		return berr_set(err, BERR_INVALID, "migrating domain `%s': no destination", inst->name);
+	memset(&m, 0, sizeof m);
+	duri = virt_migrate_dest_uri(opts->to);
+	m.dconn = virConnectOpen(duri);
+	if (m.dconn == NULL) {
+		virt_err(err, "migrating domain `%s': connecting to `%s'", inst->name, duri);
+		free(duri);
+		return -1;
+	}
+	active = virDomainIsActive(dom);
+	if (active < 0) {
+		virt_err(err, "migrating domain `%s'", inst->name);
+		goto out;
+	}
+	/* A running domain moves live; a stopped one moves its definition. */
+	m.flags = VIR_MIGRATE_PERSIST_DEST | VIR_MIGRATE_UNDEFINE_SOURCE;
+	m.flags |= active ? VIR_MIGRATE_LIVE : VIR_MIGRATE_OFFLINE;
+	if (virDomainIsPersistent(dom) != 1)
+		m.flags &= ~(unsigned int)VIR_MIGRATE_UNDEFINE_SOURCE;
+	virt_reset_error();
+	m.dom = dom;
+	if (active && opts->max_downtime_ms > 0) {
+		/* QEMU takes it before the job starts; other drivers may not. */
+		if (virDomainMigrateSetMaxDowntime(dom, (unsigned long long)opts->max_downtime_ms, 0) < 0)
+			virt_reset_error();
+	}
+	if (opts->on_progress != NULL)
+		opts->on_progress(0.0, "starting", opts->arg);
+	if (pthread_create(&tid, NULL, virt_migrate_thread, &m) != 0) {
+		berr_set(err, EAGAIN, "migrating domain `%s': cannot start a thread", inst->name);
+		goto out;
+	}
+	while (!__atomic_load_n(&m.done, __ATOMIC_ACQUIRE)) {
+		struct timespec ts = { 0, 200 * 1000000L };
+
+		nanosleep(&ts, NULL);
+		if (opts->on_progress != NULL && !__atomic_load_n(&m.done, __ATOMIC_ACQUIRE))
+			virt_migrate_progress(dom, opts);
+	}
+	pthread_join(tid, NULL);
+	if (!m.ok) {
+		*err = m.err;
+		berr_wrap(err, "migrating domain `%s' to `%s'", inst->name, duri);
+		goto out;
+	}
+	if (opts->on_progress != NULL)
+		opts->on_progress(1.0, "done", opts->arg);
+	/* The source copy is gone (or stopped, if it was transient). */
+	if (virDomainIsActive(dom) != 1) {
+		inst->state = INST_STOPPED;
+		instance_set_str(&inst->reason, "migrated");
+	}
+	virt_reset_error();
+	virConnectClose(m.dconn);
+	free(duri);
+	return 0;
+out:
+	virConnectClose(m.dconn);
+	virt_reset_error();
+	free(duri);
+	return -1;
 }

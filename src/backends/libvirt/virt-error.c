@@ -122,7 +122,12 @@ virt_err(struct berr *err, const char *fmt, ...)
 		if (e->message != NULL)
 			msg = e->message;
 	}
-	berr_set(err, code, "%s: %s", ctx, msg);
+	/* XML errors come with the offending line and a caret drawn below it:
+	 * keep the first line, which says what and where. */
+	if (ctx[0] == '\0')
+		berr_set(err, code, "%.*s", (int)strcspn(msg, "\n"), msg);
+	else
+		berr_set(err, code, "%s: %.*s", ctx, (int)strcspn(msg, "\n"), msg);
 	virResetLastError();
 	return -1;
 }

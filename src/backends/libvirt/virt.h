@@ -32,6 +32,7 @@ struct virt_conn {
 	void *ev_arg;
 	struct virt_console *consoles;	/* open console pumps */
 	int closed;			/* the connection went away (close callback) */
+	int stats_no_nowait;		/* the driver refuses ..._STATS_NOWAIT */
 };
 
 /* instance->priv */
@@ -48,7 +49,8 @@ virt_conn_of(struct bconn *c)
 /* ---- virt-error.c ---- */
 /* Install the silent error handler and initialise libvirt (idempotent). */
 int virt_global_init(struct berr *err);
-/* Fill err from libvirt's last error, "<context>: <libvirt message>".
+/* Fill err from libvirt's last error, "<context>: <libvirt message>" (just
+ * the message when the context is empty).
  * Returns -1. */
 int virt_err(struct berr *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The last libvirt error number (VIR_ERR_*), 0 if none. */
@@ -100,6 +102,7 @@ int virt_resume(struct instance *inst, struct berr *err);
 int virt_destroy(struct instance *inst, struct berr *err);
 int virt_undefine(struct instance *inst, struct berr *err);
 int virt_snapshot(struct instance *inst, const char *name, struct berr *err);
+int virt_migrate(struct instance *inst, const struct migrate_opts *opts, struct berr *err);
 int virt_stats(struct bconn *c, struct instance **v, size_t n, struct inst_stats *out, struct berr *err);
 int virt_info(struct instance *inst, json_object **out, struct berr *err);
 void virt_free_priv(struct instance *inst);

@@ -1,0 +1,1085 @@
+/*
+ * kvm.c - the kvm backend: berth's own microVMs, one berth-vmm process each.
+ *
+ * Definitions are JSON files in $BERTH_DATA_DIR/vm/<name>.json (name, kernel,
+ * initrd, cmdline, memory_mib, vcpus); running VMs are found from their
+ * control sockets in $BERTH_RUN_DIR/vm/<name>/ctl.sock, so a VM started by
+ * one berth is found again by the next.  `start` spawns berth-vmm detached
+ * (double fork, own session, output to vmm.log in the run directory); every
+ * other op is a request on the VM's ctl.sock (see berth-vmm(1)).
+ * Not for: running VMs (berth-vmm does that) or front-end policy.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backends/backends.h"
+#include "core/dirs.h"
+#include "core/loop.h"
+#include "core/proto.h"
+#include "core/util.h"
+
+#define KVM_CALL_TIMEOUT_MS 5000
+#define KVM_START_TIMEOUT_MS 10000
+#define KVM_DEFAULT_SHUTDOWN_S 30
+#define KVM_MAX_WATCHES 256
+
+struct kvm_watch {
+	char *name;
+	struct proto_client *client;
+	struct kvm_conn *conn;
+};
+
+struct kvm_conn {
+	struct bconn base;
+	struct loop *loop;
+	char *run_dir;		/* $BERTH_RUN_DIR/vm */
+	char *data_dir;		/* $BERTH_DATA_DIR/vm */
+	backend_event_cb event_cb;
+	void *event_arg;
+	int rescan_timer;
+	struct kvm_watch *watches[KVM_MAX_WATCHES];
+};
+
+static struct kvm_conn *
+kconn(struct bconn *c)
+{
+	return (struct kvm_conn *)c;
+}
+
+static char *
+vm_path(struct kvm_conn *kc, const char *name, const char *file)
+{
+	return xasprintf("%s/%s/%s", kc->run_dir, name, file);
+}
+
+static char *
+def_path(struct kvm_conn *kc, const char *name)
+{
+	return xasprintf("%s/%s.json", kc->data_dir, name);
+}
+
+/* ------------------------------------------------------------ talking to a VMM */
+
+/* Connect to a VM's ctl.sock.  1 connected, 0 not running (a stale socket
+ * of a dead VMM is removed), -1 other error. */
+static int
+vmm_connect(struct kvm_conn *kc, const char *name, struct proto_client **out, struct berr *err)
+{
+	char *ctl = vm_path(kc, name, "ctl.sock");
+	struct berr e;
+	int r;
+
+	berr_clear(&e);
+	if (access(ctl, F_OK) < 0) {
+		free(ctl);
+		return 0;
+	}
+	if (proto_client_connect(ctl, "berth", KVM_CALL_TIMEOUT_MS, out, &e) == 0) {
+		free(ctl);
+		return 1;
+	}
+	if (e.code == ECONNREFUSED || e.code == ENOENT) {
+		/* Nobody listens: the VMM died without cleaning up. */
+		char *con = vm_path(kc, name, "console.sock"), *pid = vm_path(kc, name, "vmm.pid");
+		unlink(ctl);
+		unlink(con);
+		unlink(pid);
+		free(con);
+		free(pid);
+		r = 0;
+	} else {
+		*err = e;
+		berr_wrap(err, "connecting to berth-vmm of `%s'", name);
+		r = -1;
+	}
+	free(ctl);
+	return r;
+}
+
+/* One request to a running VM.  BERR_STATE when it is not running. */
+static int
+vmm_call(struct kvm_conn *kc, const char *name, const char *op, json_object *args,
+	 json_object **result, struct berr *err)
+{
+	struct proto_client *pc;
+	int r = vmm_connect(kc, name, &pc, err);
+
+	if (r <= 0) {
+		json_object_put(args);
+		if (r == 0)
+			return berr_set(err, BERR_STATE, "vm `%s' is not running", name);
+		return -1;
+	}
+	r = proto_client_call(pc, op, args, KVM_CALL_TIMEOUT_MS, result, err);
+	proto_client_free(pc);
+	return r;
+}
+
+/* The last line berth-vmm logged about how the VM ended, or NULL. */
+static char *
+last_end_reason(struct kvm_conn *kc, const char *name)
+{
+	char *log = vm_path(kc, name, "vmm.log"), *buf = NULL, *reason = NULL, *p, *line;
+	size_t len;
+	struct berr e;
+
+	if (read_file(log, &buf, &len, 16 << 20, &e) == 0) {
+		for (line = buf; line && *line; line = p ? p + 1 : NULL) {
+			char *hit;
+			p = strchr(line, '\n');
+			if (p)
+				*p = 0;
+			if ((hit = strstr(line, ": VM ")) != NULL) {
+				free(reason);
+				reason = xstrdup(hit + 5);
+			} else if ((hit = strstr(line, "berth-vmm: ")) != NULL) {
+				free(reason);
+				reason = xstrdup(hit + 11);
+			} else if (strstr(line, ": starting: ")) {
+				free(reason);
+				reason = NULL;
+			}
+		}
+	}
+	free(buf);
+	free(log);
+	return reason;
+}
+
+static pid_t
+vmm_pid(struct kvm_conn *kc, const char *name)
+{
+	char *path = vm_path(kc, name, "vmm.pid"), *buf = NULL;
+	struct berr e;
+	long pid = 0;
+
+	if (read_file(path, &buf, NULL, 64, &e) == 0)
+		pid = strtol(buf, NULL, 10);
+	free(buf);
+	free(path);
+	return pid > 1 ? (pid_t)pid : 0;
+}
+
+/* ------------------------------------------------------------ instances */
+
+static struct instance *
+kvm_instance(struct kvm_conn *kc, const char *name)
+{
+	struct instance *inst = instance_new(name, INST_VM);
+
+	inst->backend = &kvm_backend_ops;
+	inst->conn = &kc->base;
+	inst->host = xstrdup("localhost");
+	inst->state = INST_STOPPED;
+	return inst;
+}
+
+static json_object *
+read_definition(struct kvm_conn *kc, const char *name, struct berr *err)
+{
+	char *path = def_path(kc, name), *text = NULL;
+	json_object *o = NULL;
+
+	if (read_file(path, &text, NULL, 1 << 20, err) == 0) {
+		o = json_tokener_parse(text);
+		if (o == NULL || !json_object_is_type(o, json_type_object)) {
+			json_object_put(o);
+			o = NULL;
+			berr_set(err, BERR_INVALID, "definition `%s' is not a JSON object", path);
+		}
+	}
+	free(text);
+	free(path);
+	return o;
+}
+
+static int64_t
+jint(json_object *o, const char *key, int64_t def)
+{
+	json_object *v;
+
+	if (o && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_int))
+		return json_object_get_int64(v);
+	return def;
+}
+
+static const char *
+jstr(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (o && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string))
+		return json_object_get_string(v);
+	return NULL;
+}
+
+static void
+apply_definition(struct instance *inst, json_object *def)
+{
+	inst->vcpus = (int)jint(def, "vcpus", 1);
+	inst->memory_kib = (uint64_t)jint(def, "memory_mib", 128) * 1024;
+	inst->created = jint(def, "created", 0);
+}
+
+/* Fill state and numbers from a running VMM; 0 if it is not running. */
+static int
+apply_live(struct kvm_conn *kc, struct instance *inst, struct berr *err)
+{
+	json_object *info = NULL;
+	struct berr e;
+	const char *st;
+	int r;
+
+	berr_clear(&e);
+	r = vmm_call(kc, inst->name, "info", NULL, &info, &e);
+	if (r < 0) {
+		char *why;
+		if (e.code != BERR_STATE) {
+			instance_set_str(&inst->reason, e.msg);
+			inst->state = INST_UNKNOWN;
+			return 1;
+		}
+		why = last_end_reason(kc, inst->name);
+		if (why) {
+			free(inst->reason);
+			inst->reason = why;
+			if (strstr(why, "crash") || strstr(why, "failed"))
+				inst->state = INST_CRASHED;
+		}
+		/* A run directory whose VMM vanished without a word: it was killed. */
+		if (why == NULL && vmm_pid(kc, inst->name) == 0) {
+			char *d = xasprintf("%s/%s/vmm.log", kc->run_dir, inst->name);
+			if (access(d, F_OK) == 0) {
+				inst->state = INST_CRASHED;
+				instance_set_str(&inst->reason, "berth-vmm died (killed?)");
+			}
+			free(d);
+		}
+		return 0;
+	}
+	st = jstr(info, "state");
+	inst->state = st ? inst_state_from_name(st) : INST_UNKNOWN;
+	if (inst->state == INST_UNKNOWN && st && !strcmp(st, "created"))
+		inst->state = INST_CREATED;
+	inst->vcpus = (int)jint(info, "vcpus", inst->vcpus);
+	inst->memory_kib = (uint64_t)jint(info, "memory_mib", (int64_t)(inst->memory_kib / 1024)) * 1024;
+	inst->started = jint(info, "started", 0);
+	free(inst->reason);
+	inst->reason = NULL;
+	json_object_put(info);
+	return 1;
+}
+
+static int
+list_has(struct inst_list *l, const char *name)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i]->name, name) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+kvm_list(struct bconn *c, struct inst_list *out, struct berr *err)
+{
+	struct kvm_conn *kc = kconn(c);
+	struct inst_list found = { 0 };
+	DIR *d;
+	struct dirent *de;
+
+	/* Definitions. */
+	if ((d = opendir(kc->data_dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			size_t n = strlen(de->d_name);
+			char *name;
+			json_object *def;
+			struct berr e;
+
+			if (n <= 5 || strcmp(de->d_name + n - 5, ".json") != 0 || de->d_name[0] == '.')
+				continue;
+			name = xstrndup(de->d_name, n - 5);
+			if (name_is_valid(name, &e) == 0 && (def = read_definition(kc, name, &e)) != NULL) {
+				struct instance *inst = kvm_instance(kc, name);
+				apply_definition(inst, def);
+				json_object_put(def);
+				inst_list_push(&found, inst);
+			}
+			free(name);
+		}
+		closedir(d);
+	}
+	/* VMs with a run directory (started from a definition or directly). */
+	if ((d = opendir(kc->run_dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			struct berr e;
+			char *ctl;
+			if (de->d_name[0] == '.' || name_is_valid(de->d_name, &e) < 0 ||
+			    list_has(&found, de->d_name))
+				continue;
+			ctl = vm_path(kc, de->d_name, "ctl.sock");
+			if (access(ctl, F_OK) == 0)
+				inst_list_push(&found, kvm_instance(kc, de->d_name));
+			free(ctl);
+		}
+		closedir(d);
+	}
+	for (size_t i = 0; i < found.n; i++) {
+		struct instance *inst = found.v[i];
+		if (apply_live(kc, inst, err) == 0 && !list_has(out, inst->name)) {
+			/* Not running and not defined: a dead VMM we just cleaned up. */
+			char *def = def_path(kc, inst->name);
+			if (access(def, F_OK) < 0) {
+				inst->state = INST_CRASHED;
+				if (inst->reason == NULL)
+					instance_set_str(&inst->reason, "berth-vmm died; stale socket removed");
+			}
+			free(def);
+		}
+		inst_list_push(out, inst);
+		found.v[i] = NULL;
+	}
+	free(found.v);
+	return 0;
+}
+
+static int
+kvm_get(struct bconn *c, const char *name, struct instance **out, struct berr *err)
+{
+	struct kvm_conn *kc = kconn(c);
+	json_object *def;
+	struct instance *inst;
+	struct berr e;
+	int live;
+
+	if (name_is_valid(name, err) < 0)
+		return -1;
+	def = read_definition(kc, name, &e);
+	inst = kvm_instance(kc, name);
+	if (def) {
+		apply_definition(inst, def);
+		json_object_put(def);
+	}
+	live = apply_live(kc, inst, err);
+	if (def == NULL && !live) {
+		instance_free(inst);
+		return berr_set(err, BERR_NOTFOUND, "no kvm vm named `%s'", name);
+	}
+	*out = inst;
+	return 0;
+}
+
+/* ------------------------------------------------------------ define / undefine */
+
+static int
+kvm_define(struct bconn *c, const struct define_spec *spec, struct instance **out, struct berr *err)
+{
+	struct kvm_conn *kc = kconn(c);
+	json_object *in = spec->json, *def, *old;
+	const char *name = spec->name, *kernel, *initrd, *cmdline;
+	int64_t mem, vcpus;
+	char *path, resolved[PATH_MAX];
+	const char *text;
+	struct berr e;
+	int r;
+
+	if (in == NULL)
+		return berr_set(err, BERR_INVALID, "the kvm backend takes a JSON definition, not XML");
+	if (name == NULL)
+		name = jstr(in, "name");
+	if (name == NULL)
+		return berr_set(err, BERR_INVALID, "definition has no \"name\"");
+	if (name_is_valid(name, err) < 0)
+		return -1;
+	json_object_object_foreach(in, key, val) {
+		static const char *const known[] = { "name", "kernel", "initrd", "cmdline", "memory_mib",
+						     "vcpus", "backend", "hugepages", NULL };
+		int ok = 0;
+		(void)val;
+		for (int i = 0; known[i]; i++)
+			ok |= !strcmp(key, known[i]);
+		if (!ok)
+			return berr_set(err, BERR_INVALID, "unknown key `%s' in a kvm definition", key);
+	}
+	kernel = jstr(in, "kernel");
+	if (kernel == NULL)
+		return berr_set(err, BERR_INVALID, "definition of `%s' has no \"kernel\" (a string)", name);
+	initrd = jstr(in, "initrd");
+	cmdline = jstr(in, "cmdline");
+	mem = jint(in, "memory_mib", 128);
+	vcpus = jint(in, "vcpus", 1);
+	if (mem < 2 || mem > 1024 * 1024)
+		return berr_set(err, BERR_INVALID, "memory_mib %lld is out of range (2..1048576)", (long long)mem);
+	if (vcpus < 1 || vcpus > 64)
+		return berr_set(err, BERR_INVALID, "vcpus %lld is out of range (1..64)", (long long)vcpus);
+
+	def = json_object_new_object();
+	json_object_object_add(def, "name", json_object_new_string(name));
+	if (realpath(kernel, resolved) == NULL) {
+		json_object_put(def);
+		return berr_errno(err, "kernel `%s'", kernel);
+	}
+	json_object_object_add(def, "kernel", json_object_new_string(resolved));
+	if (initrd) {
+		if (realpath(initrd, resolved) == NULL) {
+			json_object_put(def);
+			return berr_errno(err, "initrd `%s'", initrd);
+		}
+		json_object_object_add(def, "initrd", json_object_new_string(resolved));
+	}
+	if (cmdline)
+		json_object_object_add(def, "cmdline", json_object_new_string(cmdline));
+	json_object_object_add(def, "memory_mib", json_object_new_int64(mem));
+	json_object_object_add(def, "vcpus", json_object_new_int64(vcpus));
+	old = read_definition(kc, name, &e);
+	json_object_object_add(def, "created", json_object_new_int64(old ? jint(old, "created", time(NULL)) : time(NULL)));
+	json_object_put(old);
+
+	if (mkdir_p(kc->data_dir, 0700, err) < 0) {
+		json_object_put(def);
+		return -1;
+	}
+	path = def_path(kc, name);
+	text = json_object_to_json_string_ext(def, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	{
+		char *withnl = xasprintf("%s\n", text);	/* end with a newline for humans */
+		r = atomic_write_file(path, withnl, strlen(withnl), 0600, err);
+		free(withnl);
+	}
+	free(path);
+	json_object_put(def);
+	if (r < 0)
+		return berr_wrap(err, "storing the definition of `%s'", name);
+	if (out)
+		return kvm_get(c, name, out, err);
+	return 0;
+}
+
+static int
+kvm_undefine(struct instance *inst, struct berr *err)
+{
+	struct kvm_conn *kc = kconn(inst->conn);
+	char *path = def_path(kc, inst->name);
+	int r = 0;
+
+	if (unlink(path) < 0) {
+		if (errno == ENOENT)
+			r = berr_set(err, BERR_NOTFOUND, "vm `%s' has no stored definition", inst->name);
+		else
+			r = berr_errno(err, "removing `%s'", path);
+	}
+	free(path);
+	if (r == 0) {
+		/* Forget the run directory too unless the VM is still running. */
+		struct proto_client *pc;
+		struct berr e;
+		if (vmm_connect(kc, inst->name, &pc, &e) == 0) {
+			char *dir = xasprintf("%s/%s", kc->run_dir, inst->name);
+			remove_tree(dir, &e);
+			free(dir);
+		} else if (pc) {
+			proto_client_free(pc);
+		}
+	}
+	return r;
+}
+
+/* ------------------------------------------------------------ start */
+
+/* berth-vmm: $BERTH_VMM, else beside this program, else the install dirs. */
+static char *
+find_vmm(void)
+{
+	const char *env = getenv("BERTH_VMM");
+	char self[PATH_MAX], *slash, *p;
+	ssize_t n;
+
+	if (env && *env)
+		return access(env, X_OK) == 0 ? xstrdup(env) : NULL;
+	n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n > 0) {
+		self[n] = 0;
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = 0;
+			p = xasprintf("%s/berth-vmm", self);
+			if (access(p, X_OK) == 0)
+				return p;
+			free(p);
+		}
+	}
+	p = xasprintf("%s/berth-vmm", BERTH_LIBEXECDIR);
+	if (access(p, X_OK) == 0)
+		return p;
+	free(p);
+	p = xasprintf("%s/berth-vmm", BERTH_BINDIR);
+	if (access(p, X_OK) == 0)
+		return p;
+	free(p);
+	return NULL;
+}
+
+/* Double fork: berth-vmm runs in its own session, reparented away from us,
+ * with stdio on vmm.log, so it outlives this berth.  Returns its pid. */
+static pid_t
+spawn_detached(const char *vmm, char *const argv[], const char *log, struct berr *err)
+{
+	int pfd[2];
+	pid_t child, vm_pid = 0;
+	int status;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return berr_errno(err, "pipe");
+	child = fork();
+	if (child < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return berr_errno(err, "fork");
+	}
+	if (child == 0) {
+		pid_t gc;
+		int fd;
+
+		close(pfd[0]);
+		setsid();
+		gc = fork();
+		if (gc != 0) {
+			if (gc > 0 && write(pfd[1], &gc, sizeof gc) < 0)
+				_exit(1);
+			_exit(gc < 0);
+		}
+		fd = open("/dev/null", O_RDONLY);
+		if (fd >= 0) {
+			dup2(fd, 0);
+			close(fd);
+		}
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+			close(fd);
+		}
+		/* Leave no inherited descriptor open in the VMM. */
+		for (int i = 3; i < 1024; i++)
+			if (i != pfd[1])
+				close(i);
+		signal(SIGPIPE, SIG_DFL);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execv(vmm, argv);
+		fprintf(stderr, "berth-vmm: exec %s: %s\n", vmm, strerror(errno));
+		_exit(127);
+	}
+	close(pfd[1]);
+	if (read(pfd[0], &vm_pid, sizeof vm_pid) != sizeof vm_pid)
+		vm_pid = 0;
+	close(pfd[0]);
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
+	if (vm_pid <= 0)
+		return berr_set(err, ECHILD, "could not start berth-vmm");
+	return vm_pid;
+}
+
+static int
+kvm_start(struct instance *inst, struct berr *err)
+{
+	struct kvm_conn *kc = kconn(inst->conn);
+	char *vmm = NULL, *def = def_path(kc, inst->name), *dir = NULL, *log = NULL, *ctl = NULL;
+	struct proto_client *pc = NULL;
+	int64_t deadline;
+	pid_t pid;
+	int r = -1;
+
+	if (access(def, F_OK) < 0) {
+		berr_set(err, BERR_NOTFOUND, "vm `%s' has no stored definition (define it first)", inst->name);
+		goto out;
+	}
+	r = vmm_connect(kc, inst->name, &pc, err);
+	if (r != 0) {
+		if (r > 0) {
+			proto_client_free(pc);
+			berr_set(err, BERR_STATE, "vm `%s' is already running", inst->name);
+		}
+		r = -1;
+		goto out;
+	}
+	r = -1;
+	vmm = find_vmm();
+	if (vmm == NULL) {
+		berr_set(err, ENOENT, "berth-vmm not found ($BERTH_VMM, beside berth, %s, %s)",
+			 BERTH_LIBEXECDIR, BERTH_BINDIR);
+		goto out;
+	}
+	dir = xasprintf("%s/%s", kc->run_dir, inst->name);
+	if (mkdir_p(dir, 0700, err) < 0)
+		goto out;
+	log = xasprintf("%s/vmm.log", dir);
+	ctl = xasprintf("%s/ctl.sock", dir);
+	{
+		char *argv[] = { "berth-vmm", "--config", def, "--name", inst->name, "--run-dir", dir, NULL };
+		pid = spawn_detached(vmm, argv, log, err);
+	}
+	if (pid < 0)
+		goto out;
+	/* Wait until it serves ctl.sock, or until it died (then say why). */
+	deadline = now_ms() + KVM_START_TIMEOUT_MS;
+	for (;;) {
+		struct berr e;
+		if (access(ctl, F_OK) == 0 &&
+		    proto_client_connect(ctl, "berth", 1000, &pc, &e) == 0) {
+			proto_client_free(pc);
+			r = 0;
+			break;
+		}
+		if (kill(pid, 0) < 0 && errno == ESRCH) {
+			char *why = last_end_reason(kc, inst->name);
+			berr_set(err, BERR_REMOTE, "berth-vmm exited: %s", why ? why : "see vmm.log");
+			free(why);
+			break;
+		}
+		if (now_ms() > deadline) {
+			berr_set(err, BERR_TIMEOUT, "berth-vmm did not open %s in time", ctl);
+			break;
+		}
+		usleep(20000);
+	}
+	if (r == 0) {
+		inst->state = INST_RUNNING;
+		inst->started = time(NULL);
+	}
+out:
+	free(vmm);
+	free(def);
+	free(dir);
+	free(log);
+	free(ctl);
+	return r;
+}
+
+/* ------------------------------------------------------------ lifecycle ops */
+
+/* Wait until the VMM is gone (its ctl.sock no longer answers). */
+static int
+wait_gone(struct kvm_conn *kc, const char *name, int timeout_ms)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+	char *ctl = vm_path(kc, name, "ctl.sock");
+	int gone = 0;
+
+	while (!gone && now_ms() < deadline) {
+		if (access(ctl, F_OK) < 0)
+			gone = 1;
+		else
+			usleep(20000);
+	}
+	free(ctl);
+	return gone;
+}
+
+static int
+kvm_shutdown(struct instance *inst, int timeout_s, int force_after, struct berr *err)
+{
+	struct kvm_conn *kc = kconn(inst->conn);
+	json_object *args = json_object_new_object();
+	int wait = timeout_s >= 0;
+
+	if (timeout_s <= 0)
+		timeout_s = KVM_DEFAULT_SHUTDOWN_S;
+	json_object_object_add(args, "timeout_s", json_object_new_int(timeout_s));
+	json_object_object_add(args, "force", json_object_new_boolean(force_after));
+	if (vmm_call(kc, inst->name, "shutdown", args, NULL, err) < 0)
+		return -1;
+	if (wait && !wait_gone(kc, inst->name, timeout_s * 1000 + 3000))
+		return berr_set(err, BERR_TIMEOUT, "vm `%s' did not shut down within %d s", inst->name,
+				timeout_s);
+	return 0;
+}
+
+static int
+kvm_kill(struct instance *inst, int signo, struct berr *err)
+{
+	struct kvm_conn *kc = kconn(inst->conn);
+	struct berr e;
+	pid_t pid;
+
+	berr_clear(&e);
+	if (signo == 0 || signo == SIGKILL || signo == SIGTERM) {
+		if (vmm_call(kc, inst->name, "kill", NULL, NULL, &e) == 0) {
+			wait_gone(kc, inst->name, 5000);
+			return 0;
+		}
+		if (e.code == BERR_STATE) {
+			*err = e;
+			return -1;
+		}
+	}
+	/* No answer (or another signal): signal the process itself. */
+	pid = vmm_pid(kc, inst->name);
+	if (pid == 0)
+		return berr_set(err, BERR_STATE, "vm `%s' is not running", inst->name);
+	if (kill(pid, signo ? signo : SIGKILL) < 0)
+		return berr_errno(err, "signalling berth-vmm %d", (int)pid);
+	return 0;
+}
+
+static int
+kvm_destroy(struct instance *inst, struct berr *err)
+{
+	return kvm_kill(inst, SIGKILL, err);
+}
+
+static int
+kvm_simple_op(struct instance *inst, const char *op, enum inst_state st, struct berr *err)
+{
+	if (vmm_call(kconn(inst->conn), inst->name, op, NULL, NULL, err) < 0)
+		return -1;
+	inst->state = st;
+	return 0;
+}
+
+static int
+kvm_pause(struct instance *inst, struct berr *err)
+{
+	return kvm_simple_op(inst, "pause", INST_PAUSED, err);
+}
+
+static int
+kvm_resume(struct instance *inst, struct berr *err)
+{
+	return kvm_simple_op(inst, "resume", INST_RUNNING, err);
+}
+
+static int
+kvm_stats(struct bconn *c, struct instance **v, size_t n, struct inst_stats *out, struct berr *err)
+{
+	struct kvm_conn *kc = kconn(c);
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *s = NULL;
+		struct berr e;
+
+		memset(&out[i], 0, sizeof out[i]);
+		out[i].ts_ms = now_ms();
+		out[i].vcpus = v[i]->vcpus;
+		out[i].mem_total_kib = v[i]->memory_kib;
+		if (vmm_call(kc, v[i]->name, "stats", NULL, &s, &e) < 0)
+			continue;
+		out[i].valid = 1;
+		out[i].cpu_time_ns = (uint64_t)jint(s, "cpu_time_ns", 0);
+		out[i].mem_total_kib = (uint64_t)jint(s, "memory_bytes", 0) / 1024;
+		out[i].mem_used_kib = (uint64_t)jint(s, "memory_resident_bytes", 0) / 1024;
+		{
+			json_object *cpus;
+			if (json_object_object_get_ex(s, "vcpus", &cpus) &&
+			    json_object_is_type(cpus, json_type_array))
+				out[i].vcpus = (int)json_object_array_length(cpus);
+		}
+		json_object_put(s);
+	}
+	return 0;
+}
+
+static int
+kvm_console_open(struct instance *inst, int *fd_out, struct berr *err)
+{
+	struct kvm_conn *kc = kconn(inst->conn);
+	char *path = vm_path(kc, inst->name, "console.sock");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof sa.sun_path) {
+		berr_set(err, ENAMETOOLONG, "console socket path `%s' is too long", path);
+		free(path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		int saved = errno;
+		if (fd >= 0)
+			close(fd);
+		errno = saved;
+		if (errno == ENOENT || errno == ECONNREFUSED)
+			berr_set(err, BERR_STATE, "vm `%s' is not running", inst->name);
+		else
+			berr_errno(err, "connecting to `%s'", path);
+		free(path);
+		return -1;
+	}
+	free(path);
+	*fd_out = fd;
+	return 0;
+}
+
+static int
+kvm_info(struct instance *inst, json_object **out, struct berr *err)
+{
+	struct kvm_conn *kc = kconn(inst->conn);
+	json_object *o, *live = NULL, *def;
+	struct berr e;
+
+	def = read_definition(kc, inst->name, &e);
+	o = def ? def : json_object_new_object();
+	json_object_object_add(o, "backend", json_object_new_string("kvm"));
+	json_object_object_add(o, "run_dir", json_object_new_string(""));
+	{
+		char *d = xasprintf("%s/%s", kc->run_dir, inst->name);
+		json_object_object_add(o, "run_dir", json_object_new_string(d));
+		free(d);
+	}
+	if (vmm_call(kc, inst->name, "info", NULL, &live, &e) == 0) {
+		json_object_object_foreach(live, key, val)
+			json_object_object_add(o, key, json_object_get(val));
+		json_object_put(live);
+		if (vmm_call(kc, inst->name, "stats", NULL, &live, &e) == 0)
+			json_object_object_add(o, "stats", live);
+	} else {
+		char *why = last_end_reason(kc, inst->name);
+		json_object_object_add(o, "state", json_object_new_string(inst_state_name(inst->state)));
+		if (why)
+			json_object_object_add(o, "last_exit", json_object_new_string(why));
+		free(why);
+	}
+	*out = o;
+	return 0;
+}
+
+/* ------------------------------------------------------------ events */
+
+static void watch_free(struct kvm_watch *w);
+
+static void
+watch_on_event(struct proto_client *pc, json_object *ev, void *arg)
+{
+	struct kvm_watch *w = arg;
+	struct kvm_conn *kc = w->conn;
+	json_object *jt, *data = NULL;
+	struct backend_event be = { .conn = &kc->base, .inst_name = w->name };
+
+	if (!json_object_object_get_ex(ev, "event", &jt) || kc->event_cb == NULL)
+		return;
+	json_object_object_get_ex(ev, "data", &data);
+	be.type = json_object_get_string(jt);
+	if (strcmp(be.type, "state") == 0) {
+		const char *st = jstr(data, "state");
+		be.state = st ? inst_state_from_name(st) : INST_UNKNOWN;
+		be.detail = jstr(data, "reason");
+	} else {
+		be.detail = data ? json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN) : NULL;
+	}
+	kc->event_cb(&be, kc->event_arg);
+}
+
+static void
+watch_on_close(struct proto_client *pc, const struct berr *e, void *arg)
+{
+	struct kvm_watch *w = arg;
+	struct kvm_conn *kc = w->conn;
+	char *why = last_end_reason(kc, w->name);
+	struct backend_event be = {
+		.conn = &kc->base, .inst_name = w->name, .type = "state",
+		.state = why && strstr(why, "crash") ? INST_CRASHED : INST_STOPPED,
+		.detail = why ? why : "berth-vmm exited",
+	};
+
+	if (kc->event_cb)
+		kc->event_cb(&be, kc->event_arg);
+	free(why);
+	for (int i = 0; i < KVM_MAX_WATCHES; i++)
+		if (kc->watches[i] == w)
+			kc->watches[i] = NULL;
+	/* Safe inside its own callback: proto clients are reference counted. */
+	proto_client_free(pc);
+	watch_free(w);
+}
+
+static void
+watch_free(struct kvm_watch *w)
+{
+	free(w->name);
+	free(w);
+}
+
+static void
+watch_vm(struct kvm_conn *kc, const char *name)
+{
+	struct proto_client *pc;
+	struct kvm_watch *w;
+	json_object *args, *evs;
+	struct berr e;
+	int slot = -1;
+
+	for (int i = 0; i < KVM_MAX_WATCHES; i++) {
+		if (kc->watches[i] && strcmp(kc->watches[i]->name, name) == 0)
+			return;
+		if (!kc->watches[i] && slot < 0)
+			slot = i;
+	}
+	if (slot < 0 || vmm_connect(kc, name, &pc, &e) <= 0)
+		return;
+	w = xcalloc(1, sizeof *w);
+	w->name = xstrdup(name);
+	w->conn = kc;
+	w->client = pc;
+	proto_client_set_event_cb(pc, watch_on_event, w);
+	args = json_object_new_object();
+	evs = json_object_new_array();
+	json_object_array_add(evs, json_object_new_string("*"));
+	json_object_object_add(args, "events", evs);
+	if (proto_client_call(pc, "subscribe", args, KVM_CALL_TIMEOUT_MS, NULL, &e) < 0 ||
+	    proto_client_attach(pc, kc->loop, watch_on_close, w) < 0) {
+		proto_client_free(pc);
+		watch_free(w);
+		return;
+	}
+	kc->watches[slot] = w;
+}
+
+static void
+rescan_cb(struct loop *l, int id, void *arg)
+{
+	struct kvm_conn *kc = arg;
+	DIR *d = opendir(kc->run_dir);
+	struct dirent *de;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		struct berr e;
+		char *ctl;
+		if (de->d_name[0] == '.' || name_is_valid(de->d_name, &e) < 0)
+			continue;
+		ctl = vm_path(kc, de->d_name, "ctl.sock");
+		if (access(ctl, F_OK) == 0)
+			watch_vm(kc, de->d_name);
+		free(ctl);
+	}
+	closedir(d);
+}
+
+static int
+kvm_subscribe_events(struct bconn *c, backend_event_cb cb, void *arg, struct berr *err)
+{
+	struct kvm_conn *kc = kconn(c);
+
+	if (kc->loop == NULL)
+		return berr_set(err, BERR_NOTSUP, "kvm events need an event loop");
+	kc->event_cb = cb;
+	kc->event_arg = arg;
+	rescan_cb(kc->loop, 0, kc);
+	if (kc->rescan_timer <= 0)
+		kc->rescan_timer = loop_add_timer(kc->loop, 2000, rescan_cb, kc, NULL);
+	return 0;
+}
+
+/* ------------------------------------------------------------ connection */
+
+static int
+kvm_probe(struct berr *err)
+{
+	if (access("/dev/kvm", R_OK | W_OK) < 0)
+		return berr_errno(err, "/dev/kvm is not usable");
+	return 0;
+}
+
+static int
+kvm_open(struct bconn **out, const char *uri, struct loop *loop, struct berr *err)
+{
+	struct berth_dirs dirs;
+	struct kvm_conn *kc;
+
+	if (uri && *uri && strcmp(uri, "kvm:///") != 0 && strcmp(uri, "localhost") != 0)
+		return berr_set(err, BERR_INVALID, "the kvm backend only serves this host, not `%s'", uri);
+	if (dirs_init(&dirs, err) < 0)
+		return -1;
+	kc = xcalloc(1, sizeof *kc);
+	kc->base.ops = &kvm_backend_ops;
+	kc->base.uri = xstrdup("kvm:///");
+	kc->loop = loop;
+	kc->run_dir = xasprintf("%s/vm", dirs.run);
+	kc->data_dir = xasprintf("%s/vm", dirs.data);
+	dirs_free(&dirs);
+	*out = &kc->base;
+	return 0;
+}
+
+static void
+kvm_close(struct bconn *c)
+{
+	struct kvm_conn *kc = kconn(c);
+
+	if (kc == NULL)
+		return;
+	if (kc->rescan_timer > 0)
+		loop_remove_timer(kc->loop, kc->rescan_timer);
+	for (int i = 0; i < KVM_MAX_WATCHES; i++) {
+		if (kc->watches[i]) {
+			proto_client_free(kc->watches[i]->client);
+			watch_free(kc->watches[i]);
+		}
+	}
+	free(kc->run_dir);
+	free(kc->data_dir);
+	free(kc->base.uri);
+	free(kc);
+}
+
+static const char *
+kvm_host(struct bconn *c)
+{
+	return "localhost";
+}
+
+static int
+kvm_host_info(struct bconn *c, json_object **out, struct berr *err)
+{
+	json_object *o = json_object_new_object();
+	long pages = sysconf(_SC_PHYS_PAGES), avail = sysconf(_SC_AVPHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+
+	json_object_object_add(o, "host", json_object_new_string("localhost"));
+	json_object_object_add(o, "cpus", json_object_new_int((int)sysconf(_SC_NPROCESSORS_ONLN)));
+	json_object_object_add(o, "memory_kib", json_object_new_int64((int64_t)pages * psz / 1024));
+	json_object_object_add(o, "memory_free_kib", json_object_new_int64((int64_t)avail * psz / 1024));
+	*out = o;
+	return 0;
+}
+
+const struct backend_ops kvm_backend_ops = {
+	.name = "kvm",
+	.description = "berth's own KVM microVMs (berth-vmm)",
+	.abi_version = BERTH_BACKEND_ABI,
+	.open = kvm_open,
+	.close = kvm_close,
+	.probe = kvm_probe,
+	.host = kvm_host,
+	.host_info = kvm_host_info,
+	.list = kvm_list,
+	.get = kvm_get,
+	.define = kvm_define,
+	.start = kvm_start,
+	.shutdown = kvm_shutdown,
+	.kill = kvm_kill,
+	.pause = kvm_pause,
+	.resume = kvm_resume,
+	.destroy = kvm_destroy,
+	.undefine = kvm_undefine,
+	.stats = kvm_stats,
+	.console_open = kvm_console_open,
+	.subscribe_events = kvm_subscribe_events,
+	.info = kvm_info,
+};

@@ -1,0 +1,70 @@
+#!/bin/sh
+# cgroup limits: a memory hog is OOM-killed and the OOM is recorded; a fork
+# bomb (bounded: 200 forks at most) stops at the pids limit; the CPU quota,
+# shares and memory limit are in effect in the cgroup (v1, v2 or hybrid).
+. "$top_srcdir/tests/ctr/lib.sh"
+need_ctr
+cleanup() { ctr_cleanup_all; }
+B=$BERTH_TEST_TMP/bundle
+make_bundle "$B"
+
+# Find a control file of the container's cgroup, wherever the host keeps it.
+cg_file() { # ID V1-CONTROLLER V1-FILE V2-FILE
+	_cg=$($CTR state "$1" | sed -n 's/.*"cgroupsPath":"\([^"]*\)".*/\1/p')
+	if [ -f "/sys/fs/cgroup/$2$_cg/$3" ]; then echo "/sys/fs/cgroup/$2$_cg/$3"
+	elif [ -f "/sys/fs/cgroup$_cg/$4" ]; then echo "/sys/fs/cgroup$_cg/$4"
+	else echo "/nonexistent"; fi
+}
+
+# Memory: 32 MiB with no swap; the hog wants far more.
+C_ARGS='["sh", "-c", "x=$(head -c 400000000 /dev/zero | tr \"\\\\0\" a); echo survived"]' \
+	C_RESOURCES='{"memory": {"limit": 33554432, "swap": 33554432}}' write_config "$B"
+out=$(timeout 60 $CTR run -d -b "$B" mem1) || fail "run -d mem1 failed"
+wait_for 60 sh -c "$CTR state mem1 | grep -q '\"status\":\"stopped\"'" || fail "the memory hog was not stopped"
+st=$($CTR state mem1)
+echo "$st" | grep -q '"oomKilled":true' || fail "OOM not recorded: $st"
+$CTR logs mem1 | grep -q survived && fail "the hog survived the memory limit"
+timeout 10 $CTR delete mem1
+
+# Memory limit, CPU quota/period and shares read back from the cgroup.
+C_ARGS='["sleep", "100"]' \
+	C_RESOURCES='{"memory": {"limit": 67108864}, "cpu": {"quota": 50000, "period": 100000, "shares": 512}, "pids": {"limit": 64}}' \
+	write_config "$B"
+timeout 20 $CTR run -d -b "$B" cpu1 || fail "run -d cpu1 failed"
+f=$(cg_file cpu1 cpu cpu.cfs_quota_us cpu.max)
+v=$(cat "$f") || fail "no cpu quota file ($f)"
+case "$v" in 50000|"50000 100000") ;; *) fail "cpu quota: expected 50000, got '$v' in $f" ;; esac
+f=$(cg_file cpu1 memory memory.limit_in_bytes memory.max)
+[ "$(cat "$f")" = 67108864 ] || fail "memory limit: expected 67108864, got '$(cat "$f")' in $f"
+f=$(cg_file cpu1 pids pids.max pids.max)
+[ "$(cat "$f")" = 64 ] || fail "pids limit: expected 64, got '$(cat "$f")' in $f"
+f=$(cg_file cpu1 cpu cpu.shares cpu.weight)
+case "$(cat "$f")" in 512|20) ;; *) fail "cpu shares/weight: got '$(cat "$f")' in $f" ;; esac
+$CTR stats cpu1 | grep -q '"memory_limit":67108864' || fail "stats memory_limit: $($CTR stats cpu1)"
+timeout 10 $CTR delete -f cpu1
+
+# The quota is in effect: a busy loop for 2 s of wall time gets about 1 s.
+C_ARGS='["sh", "-c", "timeout 2 sh -c \"while :; do :; done\"; true"]' \
+	C_RESOURCES='{"cpu": {"quota": 20000, "period": 100000}}' write_config "$B"
+timeout 20 $CTR run -d -b "$B" cpu2 || fail "run -d cpu2 failed"
+sleep 1.5
+ns=$($CTR stats cpu2 | sed -n 's/.*"cpu_usage_ns":\([0-9]*\).*/\1/p')
+[ -n "$ns" ] || fail "no cpu usage"
+# 20% of one CPU over 1.5 s is 0.3 s; allow up to 0.6 s.
+[ "$ns" -lt 600000000 ] || fail "cpu quota not in effect: $ns ns used in 1.5 s at 20%"
+[ "$ns" -gt 50000000 ] || fail "cpu usage suspiciously low: $ns ns"
+wait_for 10 sh -c "$CTR state cpu2 | grep -q stopped"
+timeout 10 $CTR delete -f cpu2
+
+# Fork bomb, bounded: 200 background sleeps against a limit of 20 pids.
+# (ash gives up at the first failed fork; the init then just waits.)
+C_ARGS='["sh", "-c", "sh -c \"i=0; while [ \\$i -lt 200 ]; do sleep 20 & i=\\$((i+1)); done\" 2>/dev/null; exec sleep 30"]' \
+	C_RESOURCES='{"pids": {"limit": 20}}' write_config "$B"
+timeout 40 $CTR run -d -b "$B" bomb || fail "run -d bomb failed"
+sleep 2
+cur=$($CTR stats bomb | sed -n 's/.*"pids_current":\([0-9]*\).*/\1/p')
+[ -n "$cur" ] || fail "no pids_current in stats"
+[ "$cur" -le 20 ] || fail "pids limit exceeded: $cur"
+[ "$cur" -ge 15 ] || fail "the bomb did not reach the limit ($cur pids): the test proves nothing"
+timeout 20 $CTR delete -f bomb
+exit 0

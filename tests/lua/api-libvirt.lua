@@ -1,0 +1,136 @@
+-- api-libvirt.lua: the berth Lua API against libvirt's test driver: list
+-- with filters, get, fields, __tostring/__close, lifecycle methods, wait,
+-- info, stats, history, create from XML, undefine, events while sleeping,
+-- berth.cmd, notsup answers, expected failures as nil + message.
+package.path = os.getenv("top_srcdir") .. "/tests/lua/?.lua;" .. package.path
+local T = require "testlib"
+T.connect_test()
+
+local all = berth.list()
+T.ok(#all >= 1, "berth.list() finds the test driver's domain", #all)
+local vm = berth.get("test")
+T.ok(vm ~= nil, "berth.get('test')")
+T.is(vm.name, "test", "inst.name")
+T.is(vm.kind, "vm", "inst.kind")
+T.is(vm.backend, "libvirt", "inst.backend")
+T.is(vm.host, "localhost", "inst.host")
+T.is(vm.state, "running", "inst.state")
+T.is(math.type(vm.vcpus), "integer", "inst.vcpus is an integer")
+T.ok(vm.memory > 0, "inst.memory in KiB", vm.memory)
+T.like(vm.uuid, "^%x+%-%x+%-", "inst.uuid")
+T.like(tostring(vm), "^berth.instance test %(vm, running, libvirt on localhost%)$", "__tostring")
+T.is(getmetatable(vm), "berth.instance", "metatable is protected")
+
+T.is(#berth.list { name = "te*" }, 1, "list{name = glob}")
+T.is(#berth.list { name = "nomatch*" }, 0, "list{name = glob} without match")
+T.is(#berth.list { state = "paused" }, 0, "list{state = 'paused'}")
+T.is(#berth.list { kind = "vm", backend = "libvirt", host = "localhost" }, 1, "list{kind, backend, host}")
+T.ok(not pcall(berth.list, { kind = "bogus" }), "list{kind = 'bogus'} raises")
+
+local none, err = berth.get("no-such-vm")
+T.is(none, nil, "get of an unknown name returns nil")
+T.like(err, "no%-such%-vm", "... and a message naming it")
+
+-- Lifecycle and wait.
+T.is(vm:pause(), true, "pause()")
+T.is(vm.state, "paused", "state after pause")
+T.is(vm:wait("paused", 5), true, "wait('paused')")
+T.is(vm:resume(), true, "resume()")
+T.is(vm:wait("running", 5), true, "wait('running')")
+local ok, werr = vm:wait("paused", 0.3)
+T.is(ok, nil, "wait times out")
+T.like(werr, "timeout", "... with a timeout message")
+T.ok(not pcall(vm.wait, vm, "sideways"), "wait with an unknown state raises")
+
+-- Events are delivered while the script sleeps.
+local seen = {}
+local id = berth.on("state", function(ev) seen[#seen + 1] = ev.instance .. "=" .. ev.state end)
+vm:pause()
+vm:resume()
+berth.sleep(0.3)
+T.ok(#seen >= 2, "berth.on('state') handlers ran during berth.sleep", table.concat(seen, " "))
+T.is(seen[1], "test=paused", "first event is the pause")
+T.is(berth.off(id), true, "berth.off removes the handler")
+
+-- info, stats, history.
+local info = vm:info()
+T.is(info.name, "test", "info().name")
+T.is(info.backend, "libvirt", "info().backend")
+local st = vm:stats()
+T.ok(st ~= nil, "stats() of a running VM")
+T.ok(st and math.type(st.cpu_time_ns) == "integer" and st.cpu_time_ns >= 0, "stats().cpu_time_ns counter", st and st.cpu_time_ns)
+T.ok(st and type(st.cpu_pct) == "number", "stats().cpu_pct rate")
+local hist, step = vm:history("mem", 60)
+T.is(type(hist), "table", "history() returns values")
+T.is(step, 1, "history() step for a 60 s span")
+T.ok(not pcall(vm.history, vm, "bogus"), "history of an unknown metric raises")
+
+-- Not supported by this backend: nil + message.
+local r, nerr = vm:exec("true")
+T.is(r, nil, "exec on libvirt returns nil")
+T.is(nerr, "exec: not supported by backend libvirt", "... saying it is not supported")
+
+-- Create from XML, then lifecycle, then undefine.
+local xml = [[<domain type='test'><name>luatest1</name><memory>65536</memory>
+<vcpu>1</vcpu><os><type>hvm</type></os></domain>]]
+local nv, cerr = berth.create { backend = "libvirt", xml = xml }
+T.ok(nv ~= nil, "berth.create{xml = ...}", cerr)
+if nv then
+  T.is(nv.state, "stopped", "created domain is stopped")
+  T.is(nv:start(), true, "start() the new domain")
+  T.is(nv.state, "running", "state after start")
+  T.is(nv:destroy(), true, "destroy()")
+  T.is(nv.state, "stopped", "state after destroy")
+  T.is(nv:undefine(), true, "undefine()")
+  T.is(berth.get("luatest1"), nil, "undefined domain is gone")
+  nv:close()
+  T.ok(not pcall(function() return nv.name end), "a closed instance raises")
+end
+do
+  local scoped <close> = berth.get("test")
+  T.is(scoped.name, "test", "instances work as to-be-closed variables")
+end
+
+local bad, berr = berth.create { backend = "nosuch", name = "x" }
+T.is(bad, nil, "create on an unknown backend returns nil")
+T.like(berr, "nosuch", "... naming the backend")
+
+-- The command table.
+local out, rc = berth.cmd("list --json")
+T.is(rc, 0, "berth.cmd('list --json') exit code")
+local decoded = berth.json.decode(out)
+T.is(decoded and decoded[1] and decoded[1].name, "test", "berth.cmd output is the command's JSON")
+local nout, nmsg, nrc = berth.cmd { "nosuch" }
+T.is(nout, nil, "unknown command returns nil")
+T.like(nmsg, "unknown command", "... with the dispatcher's message")
+T.is(nrc, 2, "... and the usage exit code")
+
+-- Hosts.
+local lv
+for _, h in ipairs(berth.hosts()) do
+  if h.backend == "libvirt" then lv = h end
+end
+T.ok(lv ~= nil, "berth.hosts() lists the libvirt connection")
+T.ok(lv and lv.cpus and lv.cpus > 0, "host has cpus", lv and lv.cpus)
+T.is(lv and lv.uri, "test:///default", "host has its uri")
+
+-- JSON round trip.
+local j = berth.json.encode { a = 1, b = { 1, 2, 3 }, c = "x" }
+local back = berth.json.decode(j)
+T.is(back.b[3], 3, "json encode/decode round trip")
+local jn, jerr = berth.json.decode("{bad")
+T.is(jn, nil, "json.decode of garbage returns nil")
+T.like(jerr, "invalid JSON", "... with a message")
+T.ok(berth.json.encode(setmetatable({}, {})) == "{}", "empty table encodes as {}")
+local cyc = {}; cyc.self = cyc
+T.is(select(1, berth.json.encode(cyc)), nil, "a cycle is refused, not a crash")
+
+-- Options.
+T.is(berth.option("stats_interval"), 1, "option default")
+berth.set("stats_interval", 5)
+T.is(berth.option("stats_interval"), 5, "berth.set takes effect")
+T.ok(not pcall(berth.set, "stats_interval", 0), "out-of-range value raises")
+local _, serr = pcall(berth.set, "stats_intervall", 2)
+T.like(serr, "did you mean `stats_interval'", "unknown option suggests the right one")
+
+T.done()

@@ -1,0 +1,76 @@
+-- parallel.lua: berth.parallel interleaves coroutines on the event loop:
+-- waits overlap, `max` bounds how many are in flight, results and errors
+-- come back by item index, and berth.batch builds on it.
+package.path = os.getenv("top_srcdir") .. "/tests/lua/?.lua;" .. package.path
+local T = require "testlib"
+-- Ten items that each sleep 0.4 s: interleaved they take about 0.4 s.
+local t0 = berth.clock()
+local started = 0
+local results, errors = berth.parallel({ 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 }, function(x)
+  started = started + 1
+  berth.sleep(0.4)
+  return x * x
+end)
+local elapsed = berth.clock() - t0
+T.is(#results, 10, "ten results")
+T.is(results[7], 49, "results come back by index")
+T.is(next(errors), nil, "no errors")
+T.ok(elapsed >= 0.39 and elapsed < 1.5, "ten 0.4 s sleeps overlapped (took 0.4..1.5 s)", elapsed)
+
+-- max bounds concurrency.
+local inflight, peak = 0, 0
+berth.parallel({ 1, 2, 3, 4, 5, 6 }, function()
+  inflight = inflight + 1
+  if inflight > peak then peak = inflight end
+  berth.sleep(0.05)
+  inflight = inflight - 1
+end, { max = 2 })
+T.is(peak, 2, "{max = 2}: at most two items in flight")
+
+-- Errors are reported per item, the others still finish.
+local r2, e2 = berth.parallel({ "a", "boom", "c" }, function(x)
+  berth.sleep(0.01)
+  if x == "boom" then error("item failed") end
+  return x:upper()
+end)
+T.is(r2[1], "A", "item 1 result")
+T.is(r2[3], "C", "item 3 result despite item 2's error")
+T.like(e2[2], "item failed", "item 2's error, by index")
+T.like(e2[2], "traceback", "... with a traceback")
+
+-- A plain coroutine.yield inside an item is fine too.
+local r3 = berth.parallel({ 1, 2 }, function(x)
+  coroutine.yield()
+  return x + 1
+end)
+T.is(r3[2], 3, "coroutine.yield inside an item")
+
+-- Empty input.
+local r4, e4 = berth.parallel({}, function() end)
+T.is(#r4 + #e4, 0, "empty input gives empty results")
+T.ok(not pcall(berth.parallel, { 1 }, function() end, { max = 0 }), "max = 0 raises")
+
+-- berth.batch over libvirt's test driver.
+T.connect_test()
+local batch = require "berth.batch"
+local vms = berth.list { name = "test" }
+local ok, failed = batch.each(vms, "pause")
+T.is(#ok, 1, "batch.each(..., 'pause') ok list")
+T.is(next(failed), nil, "batch.each failed list empty")
+ok, failed = batch.wait(vms, "paused", 5)
+T.is(#ok, 1, "batch.wait")
+ok, failed = batch.each(vms, "pause")
+T.ok(failed.test ~= nil, "pausing a paused VM fails and is reported by name", failed.test)
+ok = batch.each(vms, "resume")
+T.is(#ok, 1, "batch resume")
+local order = {}
+local items = { { name = "a" }, { name = "b" }, { name = "c" }, { name = "d" } }
+ok, failed = batch.rolling(items, function(x)
+  order[#order + 1] = x.name
+  if x.name == "b" then return nil, "bad b" end
+  return true
+end, { batch = 1 })
+T.is(table.concat(order), "ab", "rolling stops at the first failure")
+T.is(failed.b, "bad b", "rolling reports the failure by name")
+T.is(ok[1], "a", "rolling reports what succeeded")
+T.done()

@@ -1,0 +1,32 @@
+#!/bin/sh
+# sandbox.sh: `berth run --sandbox` refuses every escape (io, os but
+# time/clock/date, debug, string.dump, binary chunks, foreign require,
+# berth.cmd run/shell, http), and caps memory by default.
+. "$top_srcdir/tests/lib/sh-helpers.sh"
+out=$BERTH_TEST_TMP/out
+timeout 30 "$BERTH" run --sandbox "$top_srcdir/tests/lua/sandbox-escapes.lua" >"$out" 2>&1
+rc=$?
+cat "$out"
+[ $rc -eq 0 ] || fail "sandbox-escapes.lua exited $rc"
+grep -q '^not ok' "$out" && fail "a sandbox check failed"
+
+# A file path given to the sandbox is fine, but the script cannot read files.
+echo 'return io.open("/etc/passwd")' >"$BERTH_TEST_TMP/readfile.lua"
+timeout 10 "$BERTH" run --sandbox "$BERTH_TEST_TMP/readfile.lua" >"$out" 2>&1
+rc=$?
+[ $rc -eq 1 ] || fail "reading a file in the sandbox: exit $rc, want 1: $(cat "$out")"
+grep -q "attempt to index a nil value (global 'io')" "$out" || fail "unexpected message: $(cat "$out")"
+
+# A binary chunk file is refused at load.
+printf '\033Lua\124\000' >"$BERTH_TEST_TMP/bin.luac"
+timeout 10 "$BERTH" run --sandbox "$BERTH_TEST_TMP/bin.luac" >"$out" 2>&1
+rc=$?
+[ $rc -eq 1 ] || fail "binary chunk file: exit $rc, want 1"
+grep -q "binary" "$out" || fail "binary chunk file: unexpected message: $(cat "$out")"
+
+# The sandbox has a default memory cap (256 MiB).
+timeout 30 "$BERTH" run --sandbox -e 'local t = {} for i = 1, 1e9 do t[i] = string.rep("x", 4096) .. i end' >"$out" 2>&1
+rc=$?
+[ $rc -eq 1 ] || fail "memory bomb in the sandbox: exit $rc, want 1"
+grep -q "memory limit of 262144 KiB reached" "$out" || fail "memory bomb: unexpected message: $(cat "$out")"
+echo "sandbox: all escapes refused"

@@ -1,0 +1,51 @@
+#!/bin/sh
+# The : line runs the CLI's command table (output in the pager or the status
+# line, errors shown), Tab completes command names, options and instance
+# names.
+. "$top_srcdir/tests/lib/sh-helpers.sh"
+. "$top_srcdir/tests/tui/tui-lib.sh"
+
+tui_start 80 24 --connect test:///default
+tui_wait 'NAME.*STATE' 10
+tui_keys :
+tui_type 'inf'
+tui_keys Tab
+tui_wait '^:info$' 5 "command name completed"
+tui_type 'te'
+tui_wait '^:info te$' 5 "completion added a space after the command"
+tui_keys Tab
+tui_wait '^:info test$' 5 "instance name completed"
+tui_keys Enter
+tui_wait '^ info test' 5 "pager titled by the command"
+tui_wait 'uuid: +6695eb01' 5 "info output in the pager"
+tui_keys q
+tui_wait 'NAME.*STATE' 5
+
+tui_keys :
+tui_type 'list --js'
+tui_keys Tab
+tui_wait '^:list --json$' 5 "option completed"
+tui_keys C-u
+tui_type 's'
+tui_keys Tab
+tui_wait 'shutdown +start +stats|start.*stats.*shutdown|shutdown.*start' 5 "several candidates listed"
+tui_keys Escape
+
+tui_keys :
+tui_type 'pause test'
+tui_keys Enter
+tui_wait '^ +test +.*paused' 5 "a command changes state and the table follows"
+tui_keys :
+tui_type 'resume test'
+tui_keys Enter
+tui_wait '^ +test +.*running' 5
+
+tui_keys :
+tui_type 'nosuchcommand'
+tui_keys Enter
+tui_wait 'nosuchcommand' 5 "unknown command reported"
+tui_keys :
+tui_type 'info nosuch'
+tui_keys Enter
+tui_wait 'nosuch' 5 "unknown instance reported"
+tui_quit

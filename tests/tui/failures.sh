@@ -1,0 +1,25 @@
+#!/bin/sh
+# The dashboard opens whatever fails: a connection that does not open is
+# shown on the dashboard (and in full with !), the working ones carry on;
+# with nothing working at all it still opens and says so.
+. "$top_srcdir/tests/lib/sh-helpers.sh"
+. "$top_srcdir/tests/tui/tui-lib.sh"
+
+bad="test://$BERTH_TEST_TMP/no-such-node.xml"
+tui_start 80 24 --connect "$bad" --connect test:///default
+tui_wait 'NAME.*STATE' 10 "dashboard opens despite a failed connection"
+tui_wait '^! .*no-such-node' 5 "the failure is on the dashboard"
+tui_wait '^ +test +.*running' 5 "the working connection's instance is listed"
+tui_keys '!'
+tui_wait '^ Failures' 5 "! shows every failure"
+tui_wait 'connect: .*no-such-node\.xml' 5 "in full"
+tui_keys q
+tui_wait 'NAME.*STATE' 5
+tui_quit
+
+# nothing that works: still opens (the bundled backends may or may not
+# probe fine here; the failed URI is shown either way)
+tui_start 80 24 --connect "$bad"
+tui_wait 'NAME.*STATE' 10 "dashboard opens with only a failed connection"
+tui_wait '^! .*no-such-node' 5
+tui_quit

@@ -1,0 +1,87 @@
+#!/bin/sh
+# ctl.sock: info, stats, pause/resume (the counter guest stops and restarts),
+# unknown ops, garbage from peers (the VMM keeps serving), events for
+# subscribers, a client that vanishes mid-request (no SIGPIPE), then
+# shutdown with a timeout that forces the guest off.
+. "$top_srcdir/tests/vmm/lib.sh"
+start_vmm ctr --kernel "$(guest counter)" --memory 32 --cpus 2
+
+info=$(ctl info) || fail "info failed"
+[ "$(json_get "$info" name)" = ctr ] || fail "info name: $info"
+[ "$(json_get "$info" state)" = running ] || fail "info state: $info"
+[ "$(json_get "$info" vcpus)" = 2 ] || fail "info vcpus: $info"
+[ "$(json_get "$info" pid)" = "$VMM_PID" ] || fail "info pid: $info"
+[ "$(cat "$RUN/vmm.pid")" = "$VMM_PID" ] || fail "vmm.pid does not hold the VMM's pid"
+
+wait_for 10 sh -c "'$VMMCTL' console '$RUN/console.sock' 1 | grep -q 'tick 0000000000000003'" || fail "counter guest does not count"
+
+# Pause: the counter stops.
+r=$(ctl pause) || fail "pause failed"
+[ "$(json_get "$r" state)" = paused ] || fail "pause reply: $r"
+sleep 0.3
+a=$("$VMMCTL" console "$RUN/console.sock" 1 | grep -c tick)
+sleep 1.5
+b=$("$VMMCTL" console "$RUN/console.sock" 1 | grep -c tick)
+[ "$a" = "$b" ] || fail "counter advanced while paused ($a -> $b lines)"
+[ "$(json_get "$(ctl info)" state)" = paused ] || fail "info does not say paused"
+ctl pause >/dev/null || fail "pausing a paused VM must succeed"
+# Resume: it counts again.
+r=$(ctl resume) || fail "resume failed"
+[ "$(json_get "$r" state)" = running ] || fail "resume reply: $r"
+sleep 1.5
+c=$("$VMMCTL" console "$RUN/console.sock" 1 | grep -c tick)
+[ "$c" -gt "$b" ] || fail "counter did not restart after resume ($b -> $c lines)"
+
+# Stats: per-vCPU times and exits by reason, memory sizes.
+s=$(ctl stats) || fail "stats failed"
+for k in cpu_time_ns vcpu_run_ns memory_bytes memory_resident_bytes vmm_rss_bytes pio_unclaimed exits; do
+	echo "$s" | grep -q "\"$k\":" || fail "stats lacks $k: $s"
+done
+[ "$(json_get "$s" memory_bytes)" = $((32 << 20)) ] || fail "memory_bytes: $s"
+echo "$s" | grep -q '"exits_by_reason":{[^}]*"io":[1-9]' || fail "no io exits counted: $s"
+echo "$s" | grep -q '"id":1' || fail "second vCPU missing from stats: $s"
+[ "$(json_get "$s" vmm_rss_bytes)" -gt 0 ] || fail "vmm_rss_bytes is 0"
+
+# Unknown op: an error, not a crash.
+out=$(ctl frobnicate 2>&1) && fail "unknown op succeeded: $out"
+echo "$out" | grep -q notsup || fail "unknown op error: $out"
+out=$(ctl shutdown '{"timeout_s":"soon"}' 2>&1) && fail "shutdown with a bad argument succeeded"
+
+# Garbage on the control socket: the VMM keeps serving.
+timeout 30 "$VMMCTL" garbage "$RUN/ctl.sock" >/dev/null || fail "VMM stopped answering after garbage"
+alive "$VMM_PID" || fail "VMM died from garbage"
+
+# A client that sends a request and leaves before the reply: no SIGPIPE.
+for i in 1 2 3 4 5 6 7 8; do
+	timeout 2 "$VMMCTL" hit "$RUN/ctl.sock"
+	timeout 2 "$VMMCTL" console "$RUN/console.sock" 0 >/dev/null
+done
+alive "$VMM_PID" || fail "VMM died when peers vanished (SIGPIPE?)"
+
+# Events: a subscriber sees the shutdown and the final state.
+timeout 30 "$VMMCTL" events "$RUN/ctl.sock" 2 20 >"$T/events" &
+epid=$!
+wait_for 10 grep -q subscribed "$T/events" || fail "could not subscribe"
+r=$(ctl shutdown '{"timeout_s":1}') || fail "shutdown failed"
+[ "$(json_get "$r" method)" = ctrl-alt-del ] || fail "shutdown reply: $r"
+wait $VMM_PID
+st=$?
+[ "$st" -eq 0 ] || fail "forced-off shutdown: exit status $st, want 0"
+wait $epid
+grep -q '"state":"shutdown"' "$T/events" || fail "no shutdown state event: $(cat "$T/events")"
+grep -q '"state":"stopped"' "$T/events" || fail "no stopped state event: $(cat "$T/events")"
+grep -q 'forced off' "$T/ctr.err" || fail "log does not say the guest was forced off"
+
+# kill: immediate stop, exit status 0.
+start_vmm ctr2 --kernel "$(guest counter)" --memory 16
+ctl kill >/dev/null || fail "kill failed"
+wait $VMM_PID
+st=$?
+[ "$st" -eq 0 ] || fail "kill: exit status $st, want 0"
+# SIGTERM: same.
+start_vmm ctr3 --kernel "$(guest counter)" --memory 16
+kill -TERM $VMM_PID
+wait $VMM_PID
+st=$?
+[ "$st" -eq 0 ] || fail "SIGTERM: exit status $st, want 0"
+echo "ok: info, pause/resume, stats, errors, garbage, events, shutdown, kill"

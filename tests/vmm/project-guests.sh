@@ -1,0 +1,86 @@
+#!/bin/sh
+# The project's test guests (tests/guests, built by `make`) under berth-vmm,
+# through both boot paths: hello, bootparams (e820, cmdline, initrd CRC and
+# the entry used), timer (PIT/LAPIC interrupts), echo (UART interrupts through
+# console.sock), counter (stops while paused, continues after resume),
+# portfuzz (garbage on every port) and miniguest (interactive prompt).
+. "$top_srcdir/tests/vmm/lib.sh"
+G="$top_builddir/tests/guests"
+for n in hello bootparams timer echo counter portfuzz miniguest; do
+	for f in bzImage elf; do
+		[ -f "$G/$n.$f" ] || fail "guest image $G/$n.$f was not built (run make)"
+	done
+done
+# want_exit NAME V: the guest exited with value V ((V<<1)|1).
+want_exit() {
+	[ "$status" -eq $(( ($2 << 1) | 1 )) ] || fail "$1: exit status $status, want $(( ($2 << 1) | 1 )); $(tail -5 "$T/$1.out"; tail -3 "$T/$1.err")"
+}
+
+initrd="$T/initrd.bin"
+head -c 300001 /dev/urandom >"$initrd"
+size=$(wc -c <"$initrd" | tr -d ' ')
+crc=$(gzip -c <"$initrd" | tail -c 8 | od -An -tx4 -N4 | tr -d ' \n')
+for f in bzImage elf; do
+	run_vmm hello-$f --kernel "$G/hello.$f" --memory 64
+	want_exit hello-$f 0
+	case $f in bzImage) entry=bp64 ;; elf) entry=pvh ;; esac
+	base="expect_mem_mib=128 expect_initrd_size=$size expect_initrd_crc32=$crc expect_entry=$entry"
+	cmdline="$base expect_cmdline_len=$(( ${#base} + 23 ))"
+	run_vmm bp-$f --kernel "$G/bootparams.$f" --memory 128 --initrd "$initrd" --cmdline "$cmdline"
+	want_exit bp-$f 0
+	grep -q "^BOOTPARAMS OK" "$T/bp-$f.out" || fail "bootparams.$f: $(cat "$T/bp-$f.out")"
+	got=$(tr -d '\r' <"$T/bp-$f.out" | sed -n 's/^BOOTPARAMS cmdline: //p')
+	[ "$got" = "$cmdline" ] || fail "bootparams.$f: cmdline did not round-trip: '$got'"
+	# 4 GiB: RAM above the PCI hole must be usable RAM in the map too.
+	run_vmm bp4g-$f --kernel "$G/bootparams.$f" --memory 4096 --cmdline "expect_mem_mib=4096 expect_entry=$entry"
+	want_exit bp4g-$f 0
+
+	for mode in "" "timer=lapic"; do
+		run_vmm timer-$f --kernel "$G/timer.$f" --memory 64 --cmdline "ticks=50 hz=100 $mode"
+		want_exit timer-$f 0
+		grep -q "^TIMER OK 50" "$T/timer-$f.out" || fail "timer.$f $mode: $(cat "$T/timer-$f.out")"
+	done
+
+	run_vmm portfuzz-$f --kernel "$G/portfuzz.$f" --memory 64 --cmdline "seed=$$"
+	want_exit portfuzz-$f 0
+	grep -q "^SURVIVED" "$T/portfuzz-$f.out" || fail "portfuzz.$f did not survive"
+
+	start_vmm echo-$f --kernel "$G/echo.$f" --memory 64
+	timeout 40 "$VMMCTL" console "$RUN/console.sock" 30 "ECHO READY" >/dev/null || fail "echo.$f not ready"
+	out=$(timeout 40 "$VMMCTL" console "$RUN/console.sock" 20 "hello berth $f" "hello berth $f
+") || fail "echo.$f did not echo: $out"
+	timeout 10 "$VMMCTL" console "$RUN/console.sock" 1 "" "q" >/dev/null
+	wait $VMM_PID
+	status=$?
+	want_exit echo-$f 0
+
+	start_vmm counter-$f --kernel "$G/counter.$f" --memory 64 --cmdline "count=100000 period_ms=10"
+	sock="$RUN/console.sock"
+	wait_for 30 sh -c "'$VMMCTL' console '$sock' 1 | grep -q '^counter 5 '" || fail "counter.$f does not count"
+	ctl pause >/dev/null || fail "pause counter.$f"
+	sleep 0.3
+	a=$("$VMMCTL" console "$sock" 1 | grep -c '^counter ')
+	sleep 1
+	b=$("$VMMCTL" console "$sock" 1 | grep -c '^counter ')
+	[ "$a" = "$b" ] || fail "counter.$f advanced while paused ($a -> $b)"
+	ctl resume >/dev/null || fail "resume counter.$f"
+	sleep 1
+	c=$("$VMMCTL" console "$sock" 1 | grep -c '^counter ')
+	[ "$c" -gt "$b" ] || fail "counter.$f did not continue after resume ($b -> $c)"
+	ctl kill >/dev/null
+	wait $VMM_PID
+
+	start_vmm mini-$f --kernel "$G/miniguest.$f" --memory 128
+	sock="$RUN/console.sock"
+	timeout 40 "$VMMCTL" console "$sock" 30 "miniguest> " >/dev/null || fail "miniguest.$f: no prompt"
+	out=$(timeout 30 "$VMMCTL" console "$sock" 20 "dirty generation: " "info
+") || fail "miniguest.$f info: $out"
+	# No ACPI tables yet, so the guest cannot count vCPUs ("unknown").
+	echo "$out" | grep -q "^memory: 128 MiB" || fail "miniguest.$f: info: $out"
+	timeout 10 "$VMMCTL" console "$sock" 5 "halting" "halt
+" >/dev/null || fail "miniguest.$f did not halt"
+	wait $VMM_PID
+	status=$?
+	want_exit mini-$f 0
+	echo "ok: project guests via $f"
+done

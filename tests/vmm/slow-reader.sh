@@ -1,0 +1,36 @@
+#!/bin/sh
+# A console reader that never reads must never stall the guest: the guest
+# floods the UART, the stalled reader is dropped once it falls a whole
+# scrollback ring (1 MiB) behind, and readers that do read keep getting data.
+. "$top_srcdir/tests/vmm/lib.sh"
+start_vmm flood --kernel "$(guest flood)" --memory 16
+timeout 120 "$VMMCTL" stall "$RUN/console.sock" 100 &
+spid=$!
+sleep 1
+tx0=$(json_get "$(ctl stats)" serial_tx_bytes)
+# Wait until the reader is dropped (about 1.3 MiB of output on this host).
+i=0
+while :; do
+	s=$(ctl stats) || fail "stats failed"
+	[ "$(json_get "$s" console_readers_dropped)" -ge 1 ] && break
+	i=$((i + 1))
+	[ $i -lt 90 ] || fail "stalled reader never dropped; stats: $s"
+	sleep 1
+done
+tx1=$(json_get "$s" serial_tx_bytes)
+# The stalled reader was connected from the first byte; the guest wrote more
+# than the whole ring past it, so it never waited for that reader.
+[ "$tx1" -gt $((1 << 20)) ] || fail "guest output stalled behind the reader ($tx0 -> $tx1 bytes)"
+sleep 1
+tx2=$(json_get "$(ctl stats)" serial_tx_bytes)
+[ "$tx2" -gt "$tx1" ] || fail "guest stopped writing after the reader was dropped ($tx1 -> $tx2)"
+# A reader that reads still gets live output.
+n=$(timeout 10 "$VMMCTL" console "$RUN/console.sock" 2 | wc -c)
+[ "$n" -gt 1000 ] || fail "a reading client gets no output ($n bytes)"
+# A reader that disconnects mid-stream (EPIPE) does not hurt either.
+for i in 1 2 3 4 5; do timeout 5 "$VMMCTL" console "$RUN/console.sock" 0 >/dev/null; done
+alive "$VMM_PID" || fail "VMM died"
+kill $spid 2>/dev/null
+ctl kill >/dev/null
+wait $VMM_PID
+echo "ok: stalled reader dropped after $(( (tx1 - tx0) / 1024 )) KiB, guest never blocked"
