@@ -7,8 +7,8 @@ set -e
 build_pkgs="build-essential autoconf automake libtool pkg-config
   libncurses-dev libvirt-dev liblua5.4-dev lua5.4 libcurl4-openssl-dev
   libreadline-dev libjson-c-dev libvterm-dev libseccomp-dev libarchive-dev
-  libzstd-dev zlib1g-dev"
-test_pkgs="tmux qemu-system-x86 busybox-static cpio xz-utils
+  libzstd-dev zlib1g-dev libxml2-dev busybox-static"
+test_pkgs="tmux qemu-system-x86 cpio xz-utils util-linux
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
   docker-registry skopeo umoci runc iproute2 clang libclang-rt-14-dev
   openssh-server openssh-client kmod python3"

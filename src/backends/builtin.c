@@ -9,6 +9,7 @@
 extern const struct backend_ops libvirt_backend_ops __attribute__((weak));
 extern const struct backend_ops kvm_backend_ops __attribute__((weak));
 extern const struct backend_ops container_backend_ops __attribute__((weak));
+extern const struct backend_ops remote_backend_ops __attribute__((weak));
 
 void
 backend_register_builtin(void)
@@ -21,4 +22,6 @@ backend_register_builtin(void)
 		backend_register(&container_backend_ops, &err);
 	if (&libvirt_backend_ops != NULL)
 		backend_register(&libvirt_backend_ops, &err);
+	if (&remote_backend_ops != NULL)
+		backend_register(&remote_backend_ops, &err);
 }

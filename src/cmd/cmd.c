@@ -240,8 +240,8 @@ cmd_connect_session(struct session **sp, const char **extra, size_t nextra, FILE
 						 !(nodef != NULL && *nodef != '\0' && strcmp(nodef, "0") != 0));
 	} else {
 		for (i = 0; i < nextra; i++)
-			if (session_find_conn(*sp, "libvirt", extra[i]) == NULL)
-				session_connect(*sp, "libvirt", extra[i], NULL);
+			if (session_find_conn(*sp, session_backend_for_uri(extra[i]), extra[i]) == NULL)
+				session_connect(*sp, session_backend_for_uri(extra[i]), extra[i], NULL);
 	}
 	return 0;
 }

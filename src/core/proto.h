@@ -14,7 +14,8 @@
  * answered with {"id":0,"result":{"version":1,"server":"berth-vmm",...}} or
  * an error with code "version".  Events reach a connection only after it
  * sent {"op":"subscribe","args":{"events":["*"]}} (or a list of names).
- * doc/protocol.md and berth-protocol(7) list every op and event.
+ * berth-protocol(7) describes the protocol; berth-vmm(1) and berth-ctr(1) list
+ * the operations and events of their servers.
  *
  * All I/O is non-blocking; a client call has a deadline, and a server never
  * waits on one peer: a peer that does not read its replies or events is

@@ -151,6 +151,14 @@ session_connect(struct session *s, const char *backend, const char *uri, struct 
 	return session_connect_ex(s, backend, uri, 1, err);
 }
 
+const char *
+session_backend_for_uri(const char *uri)
+{
+	if (strncmp(uri, "ssh://", 6) == 0 || strncmp(uri, "exec:", 5) == 0)
+		return "remote";
+	return "libvirt";
+}
+
 void
 session_connect_defaults(struct session *s, const char *const *uris, size_t nuris,
 			 int use_default_libvirt)
@@ -163,7 +171,7 @@ session_connect_defaults(struct session *s, const char *const *uris, size_t nuri
 	if (backend_find("container") != NULL)
 		session_connect_ex(s, "container", NULL, 0, NULL);
 	for (i = 0; i < nuris; i++)
-		session_connect_ex(s, "libvirt", uris[i], 1, NULL);
+		session_connect_ex(s, session_backend_for_uri(uris[i]), uris[i], 1, NULL);
 	if (nuris == 0 && use_default_libvirt && backend_find("libvirt") != NULL) {
 		const char *const *cfg = option_list("libvirt_uris");
 
@@ -179,7 +187,8 @@ session_connect_defaults(struct session *s, const char *const *uris, size_t nuri
 		const struct backend_ops *ops = backend_at(i);
 
 		if (strcmp(ops->name, "kvm") != 0 && strcmp(ops->name, "container") != 0 &&
-		    strcmp(ops->name, "libvirt") != 0 && session_find_conn(s, ops->name, NULL) == NULL)
+		    strcmp(ops->name, "libvirt") != 0 && strcmp(ops->name, "remote") != 0 &&
+		    session_find_conn(s, ops->name, NULL) == NULL)
 			session_connect_ex(s, ops->name, NULL, 0, NULL);
 	}
 }

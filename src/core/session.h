@@ -57,6 +57,9 @@ int session_connect(struct session *s, const char *backend, const char *uri, str
 void session_connect_defaults(struct session *s, const char *const *uris, size_t nuris,
 			      int use_default_libvirt);
 void session_clear_failures(struct session *s);
+/* Which backend a --connect URI is for: "remote" for ssh:// and exec:
+ * URIs (berth proxy on another host), else "libvirt". */
+const char *session_backend_for_uri(const char *uri);
 
 /* Number of failures the user should hear about (requested connections,
  * and lists that failed). */

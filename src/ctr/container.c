@@ -186,6 +186,21 @@ enter_cwd(const char *cwd, struct berr *err)
 	return 0;
 }
 
+/* The monitor ignores SIGPIPE and blocks SIGCHLD; dispositions set to
+ * "ignore" and the mask survive execve, so give the container clean ones. */
+static void
+reset_signals(void)
+{
+	sigset_t none;
+	int sig;
+
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 static int
 setup_stdio(int pty_slave, const int stdio[3], struct berr *err)
 {
@@ -319,6 +334,7 @@ child_main(const struct ctr_create_opts *o, int sync)
 	if (sec_finalize(c, &id, &err) < 0)
 		child_fail(sync, &err);
 	sec_cloexec_from(3 + o->preserve_fds);
+	reset_signals();
 	env = c->env ? c->env : default_env();
 	ctr_execvpe(c->args[0], c->args, env);
 	if (errno == ENOENT)
@@ -619,6 +635,7 @@ ctr_exec_spawn(const struct ctr_exec_opts *o, pid_t *pid_out, struct berr *err)
 			if (sec_finalize(c, &id, &e) < 0)
 				child_fail(sv[1], &e);
 			sec_cloexec_from(3);
+			reset_signals();
 			ctr_execvpe(o->argv[0], o->argv, env);
 			if (errno == ENOENT)
 				berr_set(&e, ENOENT, "exec %s: executable file not found", o->argv[0]);

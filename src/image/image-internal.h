@@ -36,8 +36,6 @@ const char *image_registry_endpoint(const char *registry);
 int image_registry_is_loopback(const char *registry);
 
 /* ---- registry.c ---- */
-/* Strict JSON parse of a whole buffer (NULL if malformed or trailing junk). */
-json_object *image_json_parse(const char *buf, size_t len);
 struct reg_client;
 int reg_client_new(const struct image_ref *ref, const struct image_pull_opts *opts,
 		   struct reg_client **out, struct berr *err);
@@ -50,6 +48,40 @@ int reg_get_manifest(struct reg_client *c, const char *reference, char **body, s
  * digest; on any failure path does not exist afterwards. */
 int reg_get_blob(struct reg_client *c, const char *digest, int64_t size, const char *path,
 		 const char *label, struct berr *err);
+
+/* ---- manifest.c ---- */
+/* A validated descriptor; strings are borrowed from the JSON it came from. */
+struct image_desc {
+	const char *digest;	/* "sha256:<64 hex>" */
+	const char *media_type;	/* may be NULL for a config */
+	int64_t size;
+	const char *diff_id;	/* layers: filled by image_config_parse */
+};
+struct image_manifest_info {
+	struct image_desc config;
+	struct image_desc *layers;
+	size_t nlayers;
+	int64_t total_size;	/* config + layers */
+};
+const char *image_host_arch(void);	/* "amd64", "arm64"... (GOARCH names) */
+/* Strict JSON parse of a whole buffer (NULL if malformed or trailing junk). */
+json_object *image_json_parse(const char *buf, size_t len);
+/* A string member of a JSON object, or NULL. */
+const char *image_obj_str(json_object *o, const char *key);
+/* Parse a manifest or index body: a JSON object with schemaVersion 2 and a
+ * known media type (from the body, else content_type, else guessed).
+ * *kind = MT_OCI_INDEX for indexes and manifest lists, else MT_OCI_MANIFEST. */
+int image_manifest_parse(const char *body, size_t len, const char *content_type, json_object **out,
+			 const char **kind, struct berr *err);
+/* The validated descriptor of the linux/<arch> entry of an index. */
+int image_index_select(json_object *idx, const char *arch, struct image_desc *out, struct berr *err);
+/* The validated config and layer descriptors of an image manifest. */
+int image_manifest_info(json_object *m, struct image_manifest_info *info, struct berr *err);
+void image_manifest_info_free(struct image_manifest_info *info);
+/* Parse an image config and fill info->layers[].diff_id from its
+ * rootfs.diff_ids (one per layer); *out keeps those strings alive. */
+int image_config_parse(const char *buf, size_t len, struct image_manifest_info *info, json_object **out,
+		       struct berr *err);
 
 /* ---- layer.c ---- */
 /* Extract the (gzip/zstd/plain) tar blob into dest/root, recording its

@@ -252,7 +252,7 @@ image_ref_parse(const char *s, struct image_ref *ref, struct berr *err)
 	} else {
 		ref->registry = xstrdup(DEFAULT_REGISTRY);
 	}
-	if (strlen(name) > NAME_MAX_LEN || !repo_valid(name)) {
+	if (!repo_valid(name)) {
 		berr_set(err, BERR_INVALID,
 			 "image reference `%s': bad repository name `%s' (lowercase letters, digits, '.', '_', '-', '/')",
 			 s, name);
@@ -262,6 +262,12 @@ image_ref_parse(const char *s, struct image_ref *ref, struct berr *err)
 		ref->repo = xasprintf("library/%s", name);
 	else
 		ref->repo = xstrdup(name);
+	/* the limit is on the full name, as the canonical form spells it */
+	if (strlen(ref->registry) + 1 + strlen(ref->repo) > NAME_MAX_LEN) {
+		berr_set(err, BERR_INVALID, "image reference `%.100s...': name longer than %d characters", s,
+			 NAME_MAX_LEN);
+		goto fail;
+	}
 	if (ref->tag == NULL && ref->digest == NULL)
 		ref->tag = xstrdup("latest");
 	free(work);

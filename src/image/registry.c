@@ -382,32 +382,6 @@ bad:
 	return -1;
 }
 
-json_object *
-image_json_parse(const char *buf, size_t len)
-{
-	struct json_tokener *tok = json_tokener_new_ex(64);
-	json_object *o;
-	size_t end;
-
-	if (tok == NULL)
-		return NULL;
-	o = json_tokener_parse_ex(tok, buf, (int)len);
-	if (o != NULL && json_tokener_get_error(tok) == json_tokener_success) {
-		end = json_tokener_get_parse_end(tok);
-		while (end < len && isspace((unsigned char)buf[end]))
-			end++;
-		if (end != len) {
-			json_object_put(o);
-			o = NULL;
-		}
-	} else if (o != NULL) {
-		json_object_put(o);
-		o = NULL;
-	}
-	json_tokener_free(tok);
-	return o;
-}
-
 /* Anonymous token from the realm the registry named. */
 static int
 reg_fetch_token(struct reg_client *c, const char *challenge, struct berr *err)

@@ -33,7 +33,6 @@
 
 #define INDEX_MAX (64u << 20)
 #define MAX_NESTED_INDEX 2
-#define LAYER_SIZE_MAX ((int64_t)1 << 40)
 
 int
 image_store_open(const char *dir, struct image_store **out, struct berr *err)
@@ -284,16 +283,6 @@ store_index_lookup(json_object *index, const char *ref_string, char **canonical)
 	return NULL;
 }
 
-static const char *
-obj_str(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (o != NULL && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string))
-		return json_object_get_string(v);
-	return NULL;
-}
-
 /* ---- pull ---- */
 
 struct pull {
@@ -396,137 +385,16 @@ read_blob(struct pull *p, const char *digest, size_t max, char **buf, size_t *le
 	return r;
 }
 
-/* Validate a descriptor: digest, size within [0, max], and mediaType in
- * the NULL-terminated list (if one is given). */
-static int
-desc_check(json_object *d, const char *what, int64_t max, const char *const *types, const char **digest,
-	   int64_t *size, const char **media_type, struct berr *err)
-{
-	json_object *v;
-	const char *mt;
-	size_t i;
-
-	if (!json_object_is_type(d, json_type_object))
-		return berr_set(err, BERR_INVALID, "%s: descriptor is not an object", what);
-	*digest = obj_str(d, "digest");
-	if (*digest == NULL || !image_digest_valid(*digest))
-		return berr_set(err, BERR_INVALID, "%s: missing or unsupported digest `%.80s'", what,
-				*digest ? *digest : "");
-	if (!json_object_object_get_ex(d, "size", &v) || !json_object_is_type(v, json_type_int) ||
-	    json_object_get_int64(v) < 0 || json_object_get_int64(v) > max)
-		return berr_set(err, BERR_INVALID, "%s: missing or out-of-range size", what);
-	*size = json_object_get_int64(v);
-	mt = obj_str(d, "mediaType");
-	if (media_type != NULL)
-		*media_type = mt;
-	if (types != NULL) {
-		if (mt == NULL)
-			return berr_set(err, BERR_INVALID, "%s: descriptor without mediaType", what);
-		for (i = 0; types[i] != NULL; i++)
-			if (strcmp(types[i], mt) == 0)
-				return 0;
-		return berr_set(err, BERR_NOTSUP, "%s: unsupported media type `%.100s'", what, mt);
-	}
-	return 0;
-}
-
-static const char *
-host_arch(void)
-{
-#if defined(__x86_64__)
-	return "amd64";
-#elif defined(__aarch64__)
-	return "arm64";
-#elif defined(__i386__)
-	return "386";
-#elif defined(__arm__)
-	return "arm";
-#elif defined(__riscv) && __riscv_xlen == 64
-	return "riscv64";
-#elif defined(__powerpc64__) && defined(__LITTLE_ENDIAN__)
-	return "ppc64le";
-#elif defined(__s390x__)
-	return "s390x";
-#else
-	return "unknown";
-#endif
-}
-
-/* From an index / manifest list, the descriptor for linux/<host arch>. */
-static json_object *
-index_pick_platform(json_object *idx, char **available)
-{
-	json_object *manifests, *best = NULL;
-	size_t i, n;
-	char buf[512] = "";
-
-	*available = NULL;
-	if (!json_object_object_get_ex(idx, "manifests", &manifests) ||
-	    !json_object_is_type(manifests, json_type_array))
-		return NULL;
-	n = json_object_array_length(manifests);
-	for (i = 0; i < n; i++) {
-		json_object *m = json_object_array_get_idx(manifests, i), *plat;
-		const char *os, *arch, *variant;
-
-		if (!json_object_object_get_ex(m, "platform", &plat))
-			continue;
-		os = obj_str(plat, "os");
-		arch = obj_str(plat, "architecture");
-		variant = obj_str(plat, "variant");
-		if (os == NULL || arch == NULL)
-			continue;
-		if (strlen(buf) < sizeof buf - 64)
-			snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%.20s/%.20s%s%.10s",
-				 *buf ? ", " : "", os, arch, variant ? "/" : "", variant ? variant : "");
-		if (strcmp(os, "linux") != 0 || strcmp(arch, host_arch()) != 0)
-			continue;
-		/* prefer the plain or v8 variant on arm64; first match otherwise */
-		if (best == NULL || (variant != NULL && strcmp(variant, "v8") == 0))
-			best = m;
-	}
-	if (best == NULL)
-		*available = xstrdup(*buf ? buf : "none");
-	return best;
-}
-
-static const char *const manifest_types[] = { MT_OCI_MANIFEST, MT_DOCKER_MANIFEST, MT_OCI_INDEX,
-					      MT_DOCKER_LIST, NULL };
-static const char *const config_types[] = { MT_OCI_CONFIG, MT_DOCKER_CONFIG, NULL };
-static const char *const layer_types[] = {
-	"application/vnd.oci.image.layer.v1.tar",
-	"application/vnd.oci.image.layer.v1.tar+gzip",
-	"application/vnd.oci.image.layer.v1.tar+zstd",
-	"application/vnd.docker.image.rootfs.diff.tar.gzip",
-	"application/vnd.docker.image.rootfs.diff.tar",
-	"application/vnd.docker.image.rootfs.diff.tar.zstd",
-	NULL
-};
-
-static int
-is_index_type(const char *mt)
-{
-	return mt != NULL && (strcmp(mt, MT_OCI_INDEX) == 0 || strcmp(mt, MT_DOCKER_LIST) == 0);
-}
-
-static int
-is_manifest_type(const char *mt)
-{
-	return mt != NULL && (strcmp(mt, MT_OCI_MANIFEST) == 0 || strcmp(mt, MT_DOCKER_MANIFEST) == 0);
-}
-
 /* Fetch a manifest/index by tag or digest, verify its digest (against
- * want_digest if given, and the registry's Docker-Content-Digest), stage
- * it, and parse it.  *kind_out is the media type (from the body, else the
- * Content-Type). */
+ * want_digest if given, and the registry's Docker-Content-Digest), parse
+ * and stage it.  *kind_out: see image_manifest_parse. */
 static int
 pull_manifest(struct pull *p, const char *reference, const char *want_digest, int64_t want_size,
 	      json_object **out, char **digest_out, const char **kind_out, struct berr *err)
 {
 	char *body, *mt_header, *dh, hex[SHA256_HEX_LEN + 1], digest[7 + SHA256_HEX_LEN + 1];
 	size_t len;
-	json_object *o = NULL, *sv;
-	const char *mt;
+	json_object *o = NULL;
 	int ret = -1;
 
 	*out = NULL;
@@ -550,38 +418,12 @@ pull_manifest(struct pull *p, const char *reference, const char *want_digest, in
 		berr_set(err, BERR_INVALID, "manifest %s: registry says its digest is %.80s", digest, dh);
 		goto out;
 	}
-	o = image_json_parse(body, len);
-	if (o == NULL || !json_object_is_type(o, json_type_object)) {
-		berr_set(err, BERR_INVALID, "manifest %s is not a JSON object", digest);
-		goto out;
-	}
-	if (!json_object_object_get_ex(o, "schemaVersion", &sv) || !json_object_is_type(sv, json_type_int) ||
-	    json_object_get_int(sv) != 2) {
-		berr_set(err, BERR_NOTSUP, "manifest %s: schemaVersion is not 2 (schema 1 is not supported)",
-			 digest);
-		goto out;
-	}
-	mt = obj_str(o, "mediaType");
-	if (mt == NULL) {
-		if (mt_header != NULL && (is_index_type(mt_header) || is_manifest_type(mt_header))) {
-			size_t i;
-
-			for (i = 0; manifest_types[i] != NULL; i++)
-				if (strcmp(manifest_types[i], mt_header) == 0)
-					mt = manifest_types[i];
-		} else if (json_object_object_get_ex(o, "manifests", NULL)) {
-			mt = MT_OCI_INDEX;
-		} else {
-			mt = MT_OCI_MANIFEST;
-		}
-	}
-	if (!is_index_type(mt) && !is_manifest_type(mt)) {
-		berr_set(err, BERR_NOTSUP, "manifest %s: unsupported media type `%.100s'", digest, mt);
+	if (image_manifest_parse(body, len, mt_header, &o, kind_out, err) < 0) {
+		berr_wrap(err, "manifest %s", digest);
 		goto out;
 	}
 	if (pull_stage_bytes(p, digest, body, len, err) < 0)
 		goto out;
-	*kind_out = is_index_type(mt) ? MT_OCI_INDEX : MT_OCI_MANIFEST;
 	*digest_out = xstrdup(digest);
 	*out = o;
 	o = NULL;
@@ -595,21 +437,14 @@ out:
 	return ret;
 }
 
-struct pulled_layer {
-	const char *digest;
-	const char *diff_id;
-	const char *media_type;
-	int64_t size;
-};
-
 static int
 pull_commit(struct pull *p, const char *canonical, const char *top_digest, const char *manifest_digest,
-	    const char *config_digest, struct pulled_layer *layers, size_t nlayers, int64_t total_size,
-	    const char *created, struct berr *err)
+	    const struct image_manifest_info *info, const char *created, struct berr *err)
 {
 	struct image_store *st = p->st;
+	const struct image_desc *layers = info->layers;
+	size_t nlayers = info->nlayers, i;
 	json_object *index = NULL, *entry, *larr;
-	size_t i;
 	int ret = -1;
 	char tbuf[64];
 	time_t now = time(NULL);
@@ -674,7 +509,7 @@ pull_commit(struct pull *p, const char *canonical, const char *top_digest, const
 	entry = json_object_new_object();
 	json_object_object_add(entry, "digest", json_object_new_string(top_digest));
 	json_object_object_add(entry, "manifest", json_object_new_string(manifest_digest));
-	json_object_object_add(entry, "config", json_object_new_string(config_digest));
+	json_object_object_add(entry, "config", json_object_new_string(info->config.digest));
 	larr = json_object_new_array();
 	for (i = 0; i < nlayers; i++) {
 		json_object *l = json_object_new_object();
@@ -687,7 +522,7 @@ pull_commit(struct pull *p, const char *canonical, const char *top_digest, const
 	}
 	json_object_object_add(entry, "layers", larr);
 	json_object_object_add(entry, "blobs", json_object_get(p->blobs));
-	json_object_object_add(entry, "size", json_object_new_int64(total_size));
+	json_object_object_add(entry, "size", json_object_new_int64(info->total_size));
 	json_object_object_add(entry, "created", created ? json_object_new_string(created) : NULL);
 	gmtime_r(&now, &tm);
 	strftime(tbuf, sizeof tbuf, "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -706,11 +541,11 @@ static int
 pull_run(struct pull *p, const struct image_ref *ref, const char *canonical, char **digest_out,
 	 struct berr *err)
 {
-	json_object *m = NULL, *next, *cfgdesc, *larr, *config = NULL, *rootfs, *diff_ids;
-	char *top_digest = NULL, *cur_digest = NULL, *cfgbuf = NULL, *avail, *sub;
-	const char *kind, *config_digest, *created = NULL;
-	struct pulled_layer *layers = NULL;
-	int64_t cfg_size, total = 0;
+	json_object *m = NULL, *config = NULL;
+	char *top_digest = NULL, *cur_digest = NULL, *cfgbuf = NULL, *sub;
+	const char *kind, *created = NULL;
+	struct image_manifest_info info = { 0 };
+	struct image_desc *layers;
 	size_t nlayers, i, cfglen;
 	int depth, ret = -1;
 
@@ -734,110 +569,42 @@ pull_run(struct pull *p, const struct image_ref *ref, const char *canonical, cha
 		goto out;
 	cur_digest = xstrdup(top_digest);
 	for (depth = 0; strcmp(kind, MT_OCI_INDEX) == 0; depth++) {
-		const char *d;
-		int64_t size;
+		struct image_desc next;
+		char *want;
+		int r;
 
 		if (depth >= MAX_NESTED_INDEX) {
 			berr_set(err, BERR_INVALID, "image index %s: indexes nested too deeply", cur_digest);
 			goto out;
 		}
-		next = index_pick_platform(m, &avail);
-		if (next == NULL) {
-			berr_set(err, BERR_NOTFOUND, "image index %s has no linux/%s image (it has: %s)", cur_digest,
-				 host_arch(), avail);
-			free(avail);
-			goto out;
-		}
-		if (desc_check(next, "index entry", IMAGE_MANIFEST_MAX, manifest_types, &d, &size, NULL, err) < 0) {
+		if (image_index_select(m, image_host_arch(), &next, err) < 0) {
 			berr_wrap(err, "image index %s", cur_digest);
 			goto out;
 		}
-		{
-			char *want = xstrdup(d);	/* d lives in m, which is replaced */
-			int r;
-
-			json_object_put(m);
-			m = NULL;
-			free(cur_digest);
-			cur_digest = NULL;
-			r = pull_manifest(p, want, want, size, &m, &cur_digest, &kind, err);
-			free(want);
-			if (r < 0)
-				goto out;
-		}
+		want = xstrdup(next.digest);	/* next lives in m, which is replaced */
+		json_object_put(m);
+		m = NULL;
+		free(cur_digest);
+		cur_digest = NULL;
+		r = pull_manifest(p, want, want, next.size, &m, &cur_digest, &kind, err);
+		free(want);
+		if (r < 0)
+			goto out;
 	}
-	/* an image manifest: config + layers */
-	if (!json_object_object_get_ex(m, "config", &cfgdesc) ||
-	    desc_check(cfgdesc, "config", IMAGE_CONFIG_MAX, NULL, &config_digest, &cfg_size, NULL, err) < 0) {
-		if (err->code == 0)
-			berr_set(err, BERR_INVALID, "manifest has no config descriptor");
+	if (image_manifest_info(m, &info, err) < 0) {
 		berr_wrap(err, "manifest %s", cur_digest);
 		goto out;
 	}
-	{
-		const char *cmt = obj_str(cfgdesc, "mediaType");
-		size_t k;
-		int okmt = cmt == NULL;
-
-		for (k = 0; !okmt && config_types[k] != NULL; k++)
-			okmt = strcmp(cmt, config_types[k]) == 0;
-		if (!okmt) {
-			berr_set(err, BERR_NOTSUP, "manifest %s: config media type `%.100s' is not a container image",
-				 cur_digest, cmt);
-			goto out;
-		}
-	}
-	if (!json_object_object_get_ex(m, "layers", &larr) || !json_object_is_type(larr, json_type_array)) {
-		berr_set(err, BERR_INVALID, "manifest %s: no layers array", cur_digest);
+	layers = info.layers;
+	nlayers = info.nlayers;
+	if (pull_fetch_blob(p, info.config.digest, info.config.size, "config", err) < 0 ||
+	    read_blob(p, info.config.digest, IMAGE_CONFIG_MAX, &cfgbuf, &cfglen, err) < 0)
+		goto out;
+	if (image_config_parse(cfgbuf, cfglen, &info, &config, err) < 0) {
+		berr_wrap(err, "image config %s", info.config.digest);
 		goto out;
 	}
-	nlayers = json_object_array_length(larr);
-	if (nlayers > IMAGE_LAYERS_MAX) {
-		berr_set(err, BERR_INVALID, "manifest %s: %zu layers (at most %d)", cur_digest, nlayers,
-			 IMAGE_LAYERS_MAX);
-		goto out;
-	}
-	layers = xcalloc(nlayers ? nlayers : 1, sizeof *layers);
-	for (i = 0; i < nlayers; i++) {
-		char what[64];
-
-		snprintf(what, sizeof what, "layer %zu", i + 1);
-		if (desc_check(json_object_array_get_idx(larr, i), what, LAYER_SIZE_MAX, layer_types,
-			       &layers[i].digest, &layers[i].size, &layers[i].media_type, err) < 0) {
-			berr_wrap(err, "manifest %s", cur_digest);
-			goto out;
-		}
-		total += layers[i].size;
-	}
-	total += cfg_size;
-
-	if (pull_fetch_blob(p, config_digest, cfg_size, "config", err) < 0 ||
-	    read_blob(p, config_digest, IMAGE_CONFIG_MAX, &cfgbuf, &cfglen, err) < 0)
-		goto out;
-	config = image_json_parse(cfgbuf, cfglen);
-	if (config == NULL || !json_object_is_type(config, json_type_object) ||
-	    !json_object_object_get_ex(config, "rootfs", &rootfs) ||
-	    obj_str(rootfs, "type") == NULL || strcmp(obj_str(rootfs, "type"), "layers") != 0 ||
-	    !json_object_object_get_ex(rootfs, "diff_ids", &diff_ids) ||
-	    !json_object_is_type(diff_ids, json_type_array)) {
-		berr_set(err, BERR_INVALID, "image config %s is malformed (no rootfs.diff_ids)", config_digest);
-		goto out;
-	}
-	if (json_object_array_length(diff_ids) != nlayers) {
-		berr_set(err, BERR_INVALID, "image config %s lists %zu diff_ids for %zu layers", config_digest,
-			 json_object_array_length(diff_ids), nlayers);
-		goto out;
-	}
-	for (i = 0; i < nlayers; i++) {
-		json_object *v = json_object_array_get_idx(diff_ids, i);
-
-		layers[i].diff_id = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-		if (!image_digest_valid(layers[i].diff_id)) {
-			berr_set(err, BERR_INVALID, "image config %s: bad diff_id for layer %zu", config_digest, i + 1);
-			goto out;
-		}
-	}
-	created = obj_str(config, "created");
+	created = image_obj_str(config, "created");
 
 	for (i = 0; i < nlayers; i++)
 		if (pull_fetch_blob(p, layers[i].digest, layers[i].size, "layer", err) < 0)
@@ -865,8 +632,7 @@ pull_run(struct pull *p, const struct image_ref *ref, const char *canonical, cha
 		if (r < 0)
 			goto out;
 	}
-	if (pull_commit(p, canonical, top_digest, cur_digest, config_digest, layers, nlayers, total, created,
-			err) < 0)
+	if (pull_commit(p, canonical, top_digest, cur_digest, &info, created, err) < 0)
 		goto out;
 	if (digest_out != NULL) {
 		*digest_out = top_digest;
@@ -874,7 +640,7 @@ pull_run(struct pull *p, const struct image_ref *ref, const char *canonical, cha
 	}
 	ret = 0;
 out:
-	free(layers);
+	image_manifest_info_free(&info);
 	json_object_put(config);
 	free(cfgbuf);
 	json_object_put(m);
@@ -934,7 +700,7 @@ cmp_by_ref(const void *a, const void *b)
 {
 	json_object *const *x = a, *const *y = b;
 
-	return strcmp(obj_str(*x, "ref"), obj_str(*y, "ref"));
+	return strcmp(image_obj_str(*x, "ref"), image_obj_str(*y, "ref"));
 }
 
 int
@@ -956,13 +722,13 @@ image_list(struct image_store *st, json_object **out, struct berr *err)
 
 		json_object_object_add(o, "ref", json_object_new_string(key));
 		json_object_object_add(o, "digest",
-				       json_object_new_string(obj_str(val, "digest") ? obj_str(val, "digest") : ""));
+				       json_object_new_string(image_obj_str(val, "digest") ? image_obj_str(val, "digest") : ""));
 		json_object_object_add(o, "id",
-				       json_object_new_string(obj_str(val, "config") ? obj_str(val, "config") : ""));
+				       json_object_new_string(image_obj_str(val, "config") ? image_obj_str(val, "config") : ""));
 		json_object_object_add(o, "size", json_object_new_int64(
 			json_object_object_get_ex(val, "size", &v) ? json_object_get_int64(v) : 0));
 		json_object_object_add(o, "created",
-				       obj_str(val, "created") ? json_object_new_string(obj_str(val, "created")) : NULL);
+				       image_obj_str(val, "created") ? json_object_new_string(image_obj_str(val, "created")) : NULL);
 		json_object_array_add(arr, o);
 	}
 	json_object_array_sort(arr, cmp_by_ref);
@@ -1069,7 +835,7 @@ store_gc(struct image_store *st, struct berr *err)
 			}
 		if (json_object_object_get_ex(val, "layers", &arr) && json_object_is_type(arr, json_type_array))
 			for (i = 0; i < json_object_array_length(arr); i++) {
-				const char *l = obj_str(json_object_array_get_idx(arr, i), "diff_id");
+				const char *l = image_obj_str(json_object_array_get_idx(arr, i), "diff_id");
 
 				if (image_digest_valid(l))
 					json_object_object_add(keep_layers, l + 7, NULL);
@@ -1095,7 +861,7 @@ store_gc(struct image_store *st, struct berr *err)
 				rec = image_json_parse(buf, len);
 				free(buf);
 			}
-			dest = obj_str(rec, "rootfs");
+			dest = image_obj_str(rec, "rootfs");
 			probe = dest ? xstrdup(dest) : NULL;
 			if (probe != NULL && path_exists(probe) &&
 			    json_object_object_get_ex(rec, "layers", &arr) && json_object_is_type(arr, json_type_array)) {

@@ -252,8 +252,13 @@ free_data(struct tui *ui)
 	ui->rates = NULL;
 	ui->samples = NULL;
 	free(ui->order);
+	free(ui->disp);
+	free(ui->order_disp);
 	ui->order = NULL;
+	ui->disp = NULL;
+	ui->order_disp = NULL;
 	ui->norder = 0;
+	ui->ndisp = 0;
 }
 
 /* Re-list every instance, sample stats (this fills the metrics history

@@ -330,6 +330,19 @@ console_nclients(const struct console *c)
 	return n;
 }
 
+int
+console_pending(struct console *c)
+{
+	int pending = 0;
+
+	pthread_mutex_lock(&c->lock);
+	for (int i = 0; i < CONSOLE_MAX_CLIENTS; i++)
+		if (c->clients[i] && c->clients[i]->pos < c->total)
+			pending = 1;
+	pthread_mutex_unlock(&c->lock);
+	return pending;
+}
+
 void
 console_destroy(struct console *c)
 {

@@ -62,5 +62,7 @@ void console_output(void *console, const uint8_t *buf, size_t n);
 /* Write whatever readers can take now (main thread, e.g. before exiting). */
 void console_flush(struct console *c);
 size_t console_nclients(const struct console *c);
+/* Does any client still have output to receive? */
+int console_pending(struct console *c);
 
 #endif

@@ -69,6 +69,7 @@ usage(FILE *f)
 	      "                          (default $BERTH_RUN_DIR/vm/NAME)\n"
 	      "      --console stdio     also put the serial console on stdin/stdout\n"
 	      "      --shutdown-timeout SEC  default grace period of the shutdown op (10)\n"
+	      "      --no-seccomp        do not install the system-call filter\n"
 	      "  -h, --help              show this help\n"
 	      "  -V, --version           show the version\n\n"
 	      "Exit status: 0 stopped (poweroff, shutdown, kill, SIGTERM); 2 usage error;\n"
@@ -142,8 +143,9 @@ load_config(struct vm_config *cfg, const char *path, struct berr *err)
 				goto bad_type;
 			n = json_object_get_int64(val);
 			if (n < 0) {
+				berr_set(err, BERR_INVALID, "configuration `%s': %s is negative", path, key);
 				json_object_put(root);
-				return berr_set(err, BERR_INVALID, "configuration `%s': %s is negative", path, key);
+				return -1;
 			}
 			if (!strcmp(key, "memory_mib"))
 				cfg->memory_mib = (uint64_t)n;
@@ -170,19 +172,22 @@ load_config(struct vm_config *cfg, const char *path, struct berr *err)
 		} else if (!strcmp(key, "memory_kib") || !strcmp(key, "created") || !strcmp(key, "uuid")) {
 			;	/* fields of berth's stored definition we don't need */
 		} else {
+			berr_set(err, BERR_INVALID, "configuration `%s': unknown key `%s'", path, key);
 			json_object_put(root);
-			return berr_set(err, BERR_INVALID, "configuration `%s': unknown key `%s'", path, key);
+			return -1;
 		}
 		continue;
 bad_type:
+		/* key belongs to root: format the message before releasing it */
+		berr_set(err, BERR_INVALID, "configuration `%s': `%s' has the wrong type", path, key);
 		json_object_put(root);
-		return berr_set(err, BERR_INVALID, "configuration `%s': `%s' has the wrong type", path, key);
+		return -1;
 	}
 	json_object_put(root);
 	return 0;
 }
 
-enum { OPT_HUGEPAGES = 1000, OPT_CONSOLE, OPT_SHUTDOWN_TIMEOUT };
+enum { OPT_HUGEPAGES = 1000, OPT_CONSOLE, OPT_SHUTDOWN_TIMEOUT, OPT_NO_SECCOMP };
 
 static int
 parse_args(struct vm_config *cfg, int argc, char **argv, struct berr *err)
@@ -199,6 +204,7 @@ parse_args(struct vm_config *cfg, int argc, char **argv, struct berr *err)
 		{ "hugepages", no_argument, NULL, OPT_HUGEPAGES },
 		{ "console", required_argument, NULL, OPT_CONSOLE },
 		{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
+		{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -239,6 +245,7 @@ parse_args(struct vm_config *cfg, int argc, char **argv, struct berr *err)
 			cfg->cpus = (int)n;
 			break;
 		case OPT_HUGEPAGES: cfg->hugepages = 1; break;
+		case OPT_NO_SECCOMP: cfg->no_seccomp = 1; break;
 		case OPT_CONSOLE:
 			if (!strcmp(optarg, "stdio"))
 				cfg->console_stdio = 1;
@@ -334,8 +341,12 @@ vmm_vm_ended(struct vmm *v)
 		(unsigned long long)vm->pio_unclaimed, (unsigned long long)vm->mmio_unclaimed,
 		(unsigned long long)vm->unknown_exits);
 	console_flush(&v->console);
-	/* Let replies and events reach their peers, then quit. */
-	loop_add_timer(v->loop, 100, quit_timer_cb, v, NULL);
+	/* Let replies, events and console output reach their peers, then quit. */
+	if ((v->server == NULL || proto_server_nclients(v->server) == 0) &&
+	    !console_pending(&v->console))
+		loop_quit(v->loop);
+	else
+		loop_add_timer(v->loop, 100, quit_timer_cb, v, NULL);
 }
 
 static void
@@ -481,6 +492,15 @@ main(int argc, char **argv)
 	if (v.signal_fd >= 0)
 		v.signal_watch = loop_add_fd(v.loop, v.signal_fd, POLLIN, signal_cb, &v, NULL);
 	v.notify_watch = loop_add_fd(v.loop, v.vm.notify_fd, POLLIN, notify_cb, &v, NULL);
+#if defined(__SANITIZE_ADDRESS__)
+	v.cfg.no_seccomp = 1;	/* the sanitizer runtime needs calls we do not allow */
+#endif
+	if (!v.cfg.no_seccomp && vmm_seccomp_install(&err) < 0) {
+		fprintf(stderr, "berth-vmm: %s: %s\n", v.cfg.name, err.msg);
+		v.exit_status = VMM_EXIT_START;
+		goto out;
+	}
+	vmm_log("seccomp filter %s", v.cfg.no_seccomp ? "off" : "installed");
 	vmm_log("starting: %s, %llu MiB, %d vCPU(s), kernel %s (%s), entry 0x%llx",
 		v.cfg.run_dir, (unsigned long long)v.cfg.memory_mib, v.cfg.cpus, v.cfg.kernel,
 		v.vm.boot.desc, (unsigned long long)v.vm.boot.entry);

@@ -36,6 +36,7 @@ struct vm_config {
 	char *run_dir;
 	int console_stdio;
 	int shutdown_timeout_s;
+	int no_seccomp;
 };
 
 struct vcpu {

@@ -49,6 +49,9 @@ struct vmm {
 	int exit_status;
 };
 
+/* Restrict the process's system calls (seccomp.c); call before vm_start. */
+int vmm_seccomp_install(struct berr *err);
+
 /* Control socket (control.c). */
 int control_listen(struct vmm *v, const char *path, struct berr *err);
 void control_close(struct vmm *v);

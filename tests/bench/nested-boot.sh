@@ -5,7 +5,8 @@
 # (NESTED_WITH_QEMU=1, the default here), `qemu-system-x86_64 -M microvm
 # -accel kvm`, on the same Debian cloud kernel and initramfs.
 # Run: top_srcdir=... top_builddir=... BERTH_VMM=... sh tests/bench/nested-boot.sh
-# Prints "nested-boot: <vmm> <seconds> s" lines.
+# Prints "nested-boot: <vmm> <seconds> s" lines; the whole serial log is
+# left in $top_builddir/tests/nested-boot.log.
 top_srcdir="${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}"
 top_builddir="${top_builddir:-$(pwd)}"
 BERTH_VMM="${BERTH_VMM:-$top_builddir/berth-vmm}"
@@ -22,6 +23,7 @@ NESTED_INNER_CMDLINE="${NESTED_INNER_CMDLINE:-console=ttyS0 reboot=k panic=1 i80
 marker="BERTH-BENCH-INNER-UP"
 nested_build_outer "$BERTH_TEST_TMP/outer.cpio.gz" bench "$marker" || exit 1
 nested_run_outer "$BERTH_TEST_TMP/outer.log" 400 "$BERTH_TEST_TMP/outer.cpio.gz"
+cp "$BERTH_TEST_TMP/outer.log" "$top_builddir/tests/nested-boot.log" 2>/dev/null
 tr -d '\r' <"$BERTH_TEST_TMP/outer.log" | grep '^NESTED: ' >&2
 for vmm in berth-vmm qemu-microvm; do
 	t=$(tr -d '\r' <"$BERTH_TEST_TMP/outer.log" | sed -n "s/^NESTED: $vmm marker after \([0-9.]*\) s/\1/p")

@@ -58,6 +58,11 @@ C_ARGS='["sh", "-c", "echo $$"]' write_config "$B"
 out=$(run_ct pid1)
 [ "$out" = "1" ] || fail "pid namespace: expected pid 1, got '$out'"
 
+# Signals arrive clean: nothing ignored or blocked by the runtime leaks in.
+C_ARGS='["sh", "-c", "grep -E \"^Sig(Ign|Blk)\" /proc/self/status | tr -s \"\\t\" \" \""]' write_config "$B"
+out=$(run_ct sig1 | tr '\n' ' ')
+[ "$out" = "SigBlk: 0000000000000000 SigIgn: 0000000000000000 " ] || fail "signal state leaked into the container: '$out'"
+
 # Foreground run leaves nothing behind.
 [ -z "$($CTR list -q)" ] || fail "containers left after foreground runs: $($CTR list -q)"
 exit 0

@@ -4,15 +4,17 @@
  * and exits 0: a VMM must absorb any port access from a guest.
  *
  * Skipped, because they end or corrupt the test rather than probe the
- * VMM: the debug exit 0x501, COM1 0x3f8-0x3ff (our console), the PIC
- * 0x20-0x21/0xa0-0xa1, the PIT 0x40-0x43, the i8042 0x60-0x64 (0xfe resets),
- * port 0x92 (fast reset), 0xcf8-0xcff (PCI config and the 0xcf9 reset
- * register), and, for QEMU's own machines, fw_cfg 0x510-0x51b (DMA to a
- * garbage address), APM 0xb2-0xb3 (SMI), ACPI PM blocks 0x600-0x6ff (q35,
- * incl. the TCO watchdog) and 0xb000-0xb03f (pc), ACPI hotplug 0xae00-0xafff
- * and 0xcd8-0xce3.  Keys: ports=A-B (default 0-0xffff), seed=N,
- * skip=A-B[,A-B...] (more ports to leave alone), noskip (only the debug exit
- * and COM1 are skipped).
+ * VMM: always the debug exit 0x501 and COM1 0x3f8-0x3ff (our console);
+ * unless `noskip`, the PIC 0x20-0x21/0xa0-0xa1, the PIT 0x40-0x43, the i8042
+ * 0x60-0x64 (0xfe resets), port 0x92 (fast reset) and 0xcf9 (reset
+ * control); and unless `platform=minimal`, QEMU's own platform ports:
+ * 0xcf8-0xcff (PCI config: could move the blocks below), fw_cfg 0x510-0x51b
+ * (DMA to a garbage address), APM 0xb2-0xb3 (SMI), ACPI PM blocks
+ * 0x600-0x6ff (q35, incl. the TCO watchdog) and 0xb000-0xb03f (pc), ACPI
+ * hotplug 0xae00-0xafff and 0xcd8-0xce3.
+ * Keys: ports=A-B (default 0-0xffff), seed=N, skip=A-B[,A-B...] (more ports
+ * to leave alone), platform=minimal (berth-vmm: fuzz PCI config too),
+ * noskip (only the debug exit and COM1 are skipped).
  */
 #include "guest.h"
 
@@ -20,17 +22,20 @@ struct range {
 	uint32_t lo, hi;
 };
 
-static const struct range default_skip[] = {
+static const struct range reset_skip[] = {
 	{ 0x020, 0x021 }, { 0x040, 0x043 }, { 0x060, 0x064 }, { 0x092, 0x092 },
-	{ 0x0a0, 0x0a1 }, { 0x0b2, 0x0b3 }, { 0x510, 0x51b }, { 0x600, 0x6ff },
-	{ 0xcd8, 0xce3 }, { 0xcf8, 0xcff }, { 0xae00, 0xafff }, { 0xb000, 0xb03f },
+	{ 0x0a0, 0x0a1 }, { 0xcf9, 0xcf9 },
+};
+static const struct range qemu_skip[] = {
+	{ 0x0b2, 0x0b3 }, { 0x510, 0x51b }, { 0x600, 0x6ff }, { 0xcd8, 0xce3 },
+	{ 0xcf8, 0xcff }, { 0xae00, 0xafff }, { 0xb000, 0xb03f },
 };
 static const struct range always_skip[] = {
 	{ DEBUG_EXIT_PORT, DEBUG_EXIT_PORT }, { 0x3f8, 0x3ff },
 };
 static struct range extra_skip[16];
 static unsigned n_extra;
-static int use_default = 1;
+static int use_reset_skip = 1, use_qemu_skip = 1;
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
 static uint32_t
@@ -57,7 +62,8 @@ skipped(uint32_t port, unsigned width)
 	uint32_t hi = port + width - 1;
 
 	return in_list(always_skip, ARRAY_SIZE(always_skip), port, hi) ||
-	       (use_default && in_list(default_skip, ARRAY_SIZE(default_skip), port, hi)) ||
+	       (use_reset_skip && in_list(reset_skip, ARRAY_SIZE(reset_skip), port, hi)) ||
+	       (use_qemu_skip && in_list(qemu_skip, ARRAY_SIZE(qemu_skip), port, hi)) ||
 	       in_list(extra_skip, n_extra, port, hi) || hi > 0xffff;
 }
 
@@ -121,7 +127,10 @@ guest_main(void)
 	if (cmdline_get("ports", buf, sizeof buf) && parse_range(buf, &span) < 0)
 		panic("bad ports range \"%s\"", buf);
 	rng ^= cmdline_u64("seed", 0) * 0x2545f4914f6cdd1dull;
-	use_default = !cmdline_has("noskip");
+	if (cmdline_get("platform", buf, sizeof buf) && !strcmp(buf, "minimal"))
+		use_qemu_skip = 0;
+	if (cmdline_has("noskip"))
+		use_reset_skip = use_qemu_skip = 0;
 	parse_skips();
 	printf("portfuzz: ports 0x%x-0x%x\n", span.lo, span.hi);
 	for (uint32_t port = span.lo; port <= span.hi; port++) {

@@ -143,6 +143,17 @@ test_refs(void)
 		if (rc == 0)
 			image_ref_free(&r);
 	}
+	{
+		char longname[260];
+		struct image_ref r;
+		struct berr err = { 0 };
+
+		/* 240 characters: fine alone, too long as docker.io/library/<name> */
+		memset(longname, 'a', 240);
+		longname[240] = '\0';
+		ok(image_ref_parse(longname, &r, &err) < 0 && err.code == BERR_INVALID,
+		   "a name that is too long once canonical (> 255) is refused (found by fuzzing)");
+	}
 	ok(strcmp(image_registry_endpoint("docker.io"), "registry-1.docker.io") == 0, "docker.io is served by registry-1.docker.io");
 	ok(image_registry_is_loopback("127.0.0.1:5000") && image_registry_is_loopback("localhost") &&
 	   image_registry_is_loopback("[::1]:80") && image_registry_is_loopback("127.1.2.3"),
@@ -150,6 +161,115 @@ test_refs(void)
 	ok(!image_registry_is_loopback("127.0.0.1.evil.com") && !image_registry_is_loopback("localhost.evil.com") &&
 	   !image_registry_is_loopback("quay.io") && !image_registry_is_loopback("10.0.0.1:5000"),
 	   "look-alike names are not loopback");
+}
+
+/* ---- manifests, indexes, configs ---- */
+
+#define D64(c) "sha256:" c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c \
+	c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c
+#define DESC(mt, c, size) "{\"mediaType\":\"" mt "\",\"digest\":\"" D64(c) "\",\"size\":" #size "}"
+#define L_GZ "application/vnd.oci.image.layer.v1.tar+gzip"
+#define OCI_M "application/vnd.oci.image.manifest.v1+json"
+#define OCI_C "application/vnd.oci.image.config.v1+json"
+
+static void
+test_manifests(void)
+{
+	static const struct { const char *what, *body; int code; } bad[] = {
+		{ "not JSON", "{\"schemaVersion\":2,", BERR_INVALID },
+		{ "trailing junk", "{\"schemaVersion\":2,\"mediaType\":\"" OCI_M "\"} x", BERR_INVALID },
+		{ "a JSON array", "[1,2]", BERR_INVALID },
+		{ "schema 1", "{\"schemaVersion\":1,\"fsLayers\":[]}", BERR_NOTSUP },
+		{ "no schemaVersion", "{\"mediaType\":\"" OCI_M "\"}", BERR_NOTSUP },
+		{ "an unknown media type", "{\"schemaVersion\":2,\"mediaType\":\"application/x-helm\"}", BERR_NOTSUP },
+	};
+	static const struct { const char *what, *body; int code; } bad_info[] = {
+		{ "no config", "{\"schemaVersion\":2,\"layers\":[]}", BERR_INVALID },
+		{ "no layers", "{\"schemaVersion\":2,\"config\":" DESC(OCI_C, "a", 10) "}", BERR_INVALID },
+		{ "a negative size", "{\"schemaVersion\":2,\"config\":" DESC(OCI_C, "a", -1) ",\"layers\":[]}", BERR_INVALID },
+		{ "a string size", "{\"schemaVersion\":2,\"config\":{\"digest\":\"" D64("a") "\",\"size\":\"10\"},\"layers\":[]}", BERR_INVALID },
+		{ "a sha512 digest", "{\"schemaVersion\":2,\"config\":{\"digest\":\"sha512:00\",\"size\":1},\"layers\":[]}", BERR_INVALID },
+		{ "an uppercase digest", "{\"schemaVersion\":2,\"config\":" DESC(OCI_C, "A", 1) ",\"layers\":[]}", BERR_INVALID },
+		{ "a foreign layer", "{\"schemaVersion\":2,\"config\":" DESC(OCI_C, "a", 1) ",\"layers\":["
+		  DESC("application/vnd.docker.image.rootfs.foreign.diff.tar.gzip", "b", 1) "]}", BERR_NOTSUP },
+		{ "a non-image config", "{\"schemaVersion\":2,\"config\":" DESC("application/vnd.cncf.helm.config.v1+json", "a", 1)
+		  ",\"layers\":[]}", BERR_NOTSUP },
+		{ "a layer digest with a path", "{\"schemaVersion\":2,\"config\":" DESC(OCI_C, "a", 1) ",\"layers\":["
+		  "{\"mediaType\":\"" L_GZ "\",\"digest\":\"sha256:../../etc/passwd\",\"size\":1}]}", BERR_INVALID },
+	};
+	const char *good = "{\"schemaVersion\":2,\"mediaType\":\"" OCI_M "\",\"config\":" DESC(OCI_C, "a", 100)
+			   ",\"layers\":[" DESC(L_GZ, "b", 1000) "," DESC(L_GZ, "c", 2000) "]}";
+	const char *index = "{\"schemaVersion\":2,\"manifests\":["
+		"{\"mediaType\":\"" OCI_M "\",\"digest\":\"" D64("1") "\",\"size\":10,\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\",\"variant\":\"v8\"}},"
+		"{\"mediaType\":\"" OCI_M "\",\"digest\":\"" D64("2") "\",\"size\":10,\"platform\":{\"os\":\"windows\",\"architecture\":\"amd64\"}},"
+		"{\"mediaType\":\"" OCI_M "\",\"digest\":\"" D64("3") "\",\"size\":10,\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\"}},"
+		"{\"mediaType\":\"" OCI_M "\",\"digest\":\"" D64("4") "\",\"size\":10,\"platform\":{\"os\":\"unknown\",\"architecture\":\"unknown\"}}]}";
+	struct image_manifest_info info;
+	struct image_desc d;
+	json_object *o, *cfg;
+	const char *kind;
+	struct berr err = { 0 };
+	char msg[160];
+	size_t i;
+
+	ok(image_manifest_parse(good, strlen(good), NULL, &o, &kind, &err) == 0 && strcmp(kind, MT_OCI_MANIFEST) == 0,
+	   "a good OCI manifest parses as a manifest");
+	if (ok(image_manifest_info(o, &info, &err) == 0, "its descriptors validate")) {
+		is_int(info.nlayers, 2, "two layers");
+		is_int(info.total_size, 3100, "total size is config + layers");
+		is_str(info.layers[1].digest, D64("c"), "layer digests are kept in order");
+		{
+			const char *c1 = "{\"config\":{\"Cmd\":[\"sh\"]},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" D64("d") "\",\"" D64("e") "\"]}}";
+			const char *c2 = "{\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" D64("d") "\"]}}";
+			const char *c3 = "{\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" D64("d") "\",\"md5:x\"]}}";
+
+			ok(image_config_parse(c1, strlen(c1), &info, &cfg, &err) == 0 && info.layers[1].diff_id != NULL &&
+			   strcmp(info.layers[1].diff_id, D64("e")) == 0, "a config's diff_ids are matched to the layers");
+			json_object_put(cfg);
+			ok(image_config_parse(c2, strlen(c2), &info, &cfg, &err) < 0, "a config with fewer diff_ids than layers is refused");
+			ok(image_config_parse(c3, strlen(c3), &info, &cfg, &err) < 0, "a config with a bad diff_id is refused");
+		}
+		image_manifest_info_free(&info);
+	}
+	json_object_put(o);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		int rc = image_manifest_parse(bad[i].body, strlen(bad[i].body), NULL, &o, &kind, &err);
+
+		snprintf(msg, sizeof msg, "a manifest that is %s is refused", bad[i].what);
+		ok(rc < 0 && err.code == bad[i].code, msg);
+		if (rc == 0)
+			json_object_put(o);
+	}
+	for (i = 0; i < sizeof bad_info / sizeof bad_info[0]; i++) {
+		int rc = -1;
+
+		if (image_manifest_parse(bad_info[i].body, strlen(bad_info[i].body), NULL, &o, &kind, &err) == 0) {
+			rc = image_manifest_info(o, &info, &err);
+			if (rc == 0)
+				image_manifest_info_free(&info);
+			json_object_put(o);
+		}
+		snprintf(msg, sizeof msg, "a manifest with %s is refused", bad_info[i].what);
+		if (!ok(rc < 0 && err.code == bad_info[i].code, msg))
+			printf("#   rc %d, %s\n", rc, err.msg);
+	}
+
+	ok(image_manifest_parse(index, strlen(index), NULL, &o, &kind, &err) == 0 && strcmp(kind, MT_OCI_INDEX) == 0,
+	   "an index without mediaType is recognised by its manifests array");
+	ok(image_index_select(o, "amd64", &d, &err) == 0 && strcmp(d.digest, D64("3")) == 0,
+	   "linux/amd64 is picked from an index that lists arm64 and windows first");
+	ok(image_index_select(o, "arm64", &d, &err) == 0 && strcmp(d.digest, D64("1")) == 0, "linux/arm64 too");
+	ok(image_index_select(o, "s390x", &d, &err) < 0 && err.code == BERR_NOTFOUND &&
+	   strstr(err.msg, "linux/arm64/v8, windows/amd64, linux/amd64") != NULL,
+	   "a missing platform is BERR_NOTFOUND naming the platforms there are");
+	json_object_put(o);
+	{
+		const char *list = "{\"schemaVersion\":2,\"manifests\":[]}";
+
+		ok(image_manifest_parse(list, strlen(list), MT_DOCKER_LIST, &o, &kind, &err) == 0 &&
+		   strcmp(kind, MT_OCI_INDEX) == 0, "a Docker manifest list (by Content-Type) is an index");
+		json_object_put(o);
+	}
 }
 
 /* ---- building layer tars ---- */
@@ -683,6 +803,7 @@ main(void)
 	}
 	test_sha256();
 	test_refs();
+	test_manifests();
 	test_layer_formats();
 	test_hostile_layers();
 	test_layers_and_rootfs();

@@ -167,6 +167,10 @@ EOF
 }
 
 linux_assets_initrd() {
+	_linux_assets_locked _linux_assets_initrd_unlocked "$@"
+}
+
+_linux_assets_initrd_unlocked() {
 	_la_out=$1 _la_marker=$2
 	[ -n "$_la_out" ] && [ -n "$_la_marker" ] || { _linux_assets_err "usage: linux_assets_initrd OUT MARKER"; return 1; }
 	case $_la_marker in *'
@@ -188,6 +192,9 @@ linux_assets_initrd() {
 		linux_assets_cpio "$_la_tree" "$_la_cached.$$" || { rm -rf "$_la_tree"; return 1; }
 		mv "$_la_cached.$$" "$_la_cached"
 		rm -rf "$_la_tree"
+		# Callers with changing markers must not fill the disk: keep 16.
+		ls -t "$_la_c/initrd/"busybox-*.cpio.gz 2>/dev/null | tail -n +17 |
+			while read -r _la_old; do rm -f "$_la_old"; done
 	fi
 	cp "$_la_cached" "$_la_out" || { _linux_assets_err "cannot write $_la_out"; return 1; }
 }

@@ -72,7 +72,9 @@ virtd_start() {
 	if ! getent passwd libvirt-qemu >/dev/null 2>&1; then
 		need_cmd useradd
 		useradd --system --user-group --no-create-home --home-dir /var/lib/libvirt \
-			--shell /usr/sbin/nologin libvirt-qemu || skip "cannot create the libvirt-qemu user"
+			--shell /usr/sbin/nologin libvirt-qemu 2>/dev/null ||
+			getent passwd libvirt-qemu >/dev/null 2>&1 ||	# another test made it meanwhile
+			skip "cannot create the libvirt-qemu user"
 	fi
 	# The mount points must exist outside the namespace (empty directories
 	# the libvirt packages would create anyway).

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "backends/backends.h"
@@ -418,6 +420,68 @@ test_unreachable(void)
 	}
 }
 
+/* A daemon that accepts connections but never answers must not hang open():
+ * a listening socket nobody accepts on does exactly that. */
+static void
+test_silent_daemon(void)
+{
+	const char *tmp = getenv("BERTH_TEST_TMP");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct bconn *c = NULL;
+	struct berr e = { 0 };
+	char *uri;
+	int64_t t0, took;
+	int s, rc;
+
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s/silent-%d.sock", tmp ? tmp : "/tmp", (int)getpid());
+	unlink(sa.sun_path);
+	s = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(s, 8) < 0) {
+		ok(0, "set up a silent socket");
+		return;
+	}
+	uri = xasprintf("qemu+unix:///system?socket=%s", sa.sun_path);
+	setenv("BERTH_LIBVIRT_OPEN_TIMEOUT", "2", 1);
+	t0 = now_ms();
+	rc = ops->open(&c, uri, loop, &e);
+	took = now_ms() - t0;
+	unsetenv("BERTH_LIBVIRT_OPEN_TIMEOUT");
+	ok(rc < 0 && c == NULL, "opening a URI whose daemon never answers fails");
+	is_int(e.code, BERR_TIMEOUT, "with a timeout error");
+	ok(strstr(e.msg, uri) != NULL, "naming the URI");
+	printf("#   %s (after %lld ms)\n", e.msg, (long long)took);
+	ok(took >= 1500 && took < 6000, "after the configured 2 s, not forever");
+	if (c)
+		ops->close(c);
+	close(s);
+	unlink(sa.sun_path);
+	free(uri);
+}
+
+static void
+test_uri_hosts(void)
+{
+	static const char *const cases[][2] = {
+		{ "qemu:///system", "localhost" },
+		{ "test:///default", "localhost" },
+		{ "qemu+ssh://root@node2/system", "node2" },
+		{ "qemu+ssh://node3:2222/system?keyfile=/k", "node3" },
+		{ "qemu+tcp://[fe80::1]:16509/system", "fe80::1" },
+		{ "qemu+unix:///system?socket=/x/y", "localhost" },
+		{ "xen://h.example.org", "h.example.org" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *h = virt_uri_host(cases[i][0]);
+		char what[200];
+
+		snprintf(what, sizeof what, "host of %s", cases[i][0]);
+		is_str(h, cases[i][1], what);
+		free(h);
+	}
+}
+
 static void
 test_host(struct bconn *c)
 {
@@ -478,12 +542,14 @@ main(void)
 	rc = ops->subscribe_events(c, on_event, NULL, &e);
 	is_int(rc, 0, "subscribe to events");
 
+	test_uri_hosts();
 	test_host(c);
 	test_lifecycle(c);
 	test_define_xml(c);
 	test_define_json(c);
 	test_awkward_names(c);
 	test_unreachable();
+	test_silent_daemon();
 	test_console(c);
 
 	{

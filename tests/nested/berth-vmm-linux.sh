@@ -9,7 +9,7 @@ need_cmd qemu-system-x86_64 timeout
 . "$top_srcdir/tests/nested/nested-lib.sh"
 
 log="$BERTH_TEST_TMP/outer.log"
-marker="BERTH-INNER-LINUX-$$-UP"
+marker="BERTH-INNER-LINUX-UP"
 nested_build_outer "$BERTH_TEST_TMP/outer.cpio.gz" berth "$marker" ||
 	fail "cannot build the outer initramfs (see above)"
 nested_run_outer "$log" 240 "$BERTH_TEST_TMP/outer.cpio.gz"

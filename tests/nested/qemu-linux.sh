@@ -8,7 +8,7 @@ need_cmd qemu-system-x86_64 timeout
 
 kernel=$(linux_assets_kernel) || fail "no kernel (see above)"
 initrd="$BERTH_TEST_TMP/initrd.gz"
-marker="BERTH-QEMU-LINUX-$$-UP"
+marker="BERTH-QEMU-LINUX-UP"
 linux_assets_initrd "$initrd" "$marker" || fail "cannot build the initramfs (see above)"
 log="$BERTH_TEST_TMP/serial.log"
 timeout -k 5 180 qemu-system-x86_64 -machine q35 -accel tcg -cpu max -m 512 -display none \

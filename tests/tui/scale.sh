@@ -16,30 +16,30 @@ echo "first full frame after ${first:-?} ms"
 [ -n "$first" ] && [ "$first" -lt 5000 ] || fail "first frame took ${first:-?} ms"
 
 tui_keys G
-tui_wait '^ +web-1000 ' 3 "G reaches the last of 1000"
+tui_wait '^ +web-1000 ' 10 "G reaches the last of 1000"
 tui_keys g
-tui_wait '^ +web-0001 ' 3
+tui_wait '^ +web-0001 ' 10
 tui_keys C-f C-f C-f
-tui_wait '^ +web-01[5-9][0-9] ' 3 "three pages down"
+tui_wait '^ +web-01[5-9][0-9] ' 10 "three pages down"
 tui_keys /
 tui_type 'web-09'
 tui_keys Enter
-tui_wait 'filter:web-09' 3
+tui_wait 'filter:web-09' 10
 n=$(tui_screen | grep -Ec '^ +web-09[0-9][0-9] ')
 [ "$n" -ge 50 ] || fail "filter web-09 shows $n rows, want a full screen of them"
 tui_expect_not 'web-08' "filter excludes web-08xx"
 tui_keys / Escape
 for i in 1 2 3 4 5 6 7; do tui_keys s; done
-tui_wait 'sort:CPU%' 3 "sort by CPU% over 1000 rows"
-tui_wait '^ +web-[0-9]+ .*running' 3 "instances with data sort before those without"
+tui_wait 'sort:CPU%' 10 "sort by CPU% over 1000 rows"
+tui_wait '^ +web-[0-9]+ .*running' 10 "instances with data sort before those without"
 tui_keys H g
-tui_wait ' localhost \(1000\) ' 3 "grouped by host"
+tui_wait ' localhost \(1000\) ' 10 "grouped by host"
 tui_keys Enter
-tui_wait 'VM on localhost via libvirt' 3 "detail of one of 1000"
+tui_wait 'VM on localhost via libvirt' 10 "detail of one of 1000"
 tui_keys h
 tui_resize 80 24
-tui_wait_not 'NET RX/TX' 3
+tui_wait_not 'NET RX/TX' 10
 tui_keys G
-tui_wait 'web-' 3
+tui_wait 'web-' 10
 tui_quit
 cat "$stats"

@@ -13,6 +13,13 @@ info=$(ctl info) || fail "info failed"
 [ "$(json_get "$info" pid)" = "$VMM_PID" ] || fail "info pid: $info"
 [ "$(cat "$RUN/vmm.pid")" = "$VMM_PID" ] || fail "vmm.pid does not hold the VMM's pid"
 
+# The system-call filter is on (unless this is a sanitizer build).
+if grep -q "seccomp filter installed" "$T/ctr.err"; then
+	grep -q "^Seccomp:[[:space:]]*2" "/proc/$VMM_PID/status" || fail "seccomp filter not active"
+else
+	grep -q "seccomp filter off" "$T/ctr.err" || fail "log does not say whether seccomp is on"
+fi
+
 wait_for 10 sh -c "'$VMMCTL' console '$RUN/console.sock' 1 | grep -q 'tick 0000000000000003'" || fail "counter guest does not count"
 
 # Pause: the counter stops.

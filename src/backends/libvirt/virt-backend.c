@@ -8,8 +8,11 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backends/backends.h"
@@ -22,10 +25,14 @@
  * on forever). */
 #define VIRT_KEEPALIVE_INTERVAL 5
 #define VIRT_KEEPALIVE_COUNT 3
+/* How long virConnectOpen may take before berth gives up on it (a daemon
+ * that accepts but never answers, a host that drops packets).  Overridden by
+ * $BERTH_LIBVIRT_OPEN_TIMEOUT (seconds). */
+#define VIRT_OPEN_TIMEOUT_S 30
 
 /* The host part of a libvirt URI ("qemu+ssh://root@node2:22/system" gives
  * "node2"), or "localhost" when it has none. */
-static char *
+char *
 virt_uri_host(const char *uri)
 {
 	const char *p = strstr(uri, "://"), *end;
@@ -83,6 +90,107 @@ virt_on_close(virConnectPtr conn, int reason, void *opaque)
 	vc->ev_cb(&ev, vc->ev_arg);
 }
 
+/* virConnectOpen has no timeout of its own, so it runs on a thread that the
+ * caller waits for at most the timeout.  A thread given up on finishes in
+ * its own time, closes what it opened and frees the shared state. */
+struct virt_opener {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	char *uri;
+	virConnectPtr conn;
+	struct berr err;
+	int done;
+	int abandoned;
+};
+
+static void
+virt_opener_free(struct virt_opener *o)
+{
+	pthread_mutex_destroy(&o->lock);
+	pthread_cond_destroy(&o->cond);
+	free(o->uri);
+	free(o);
+}
+
+static void *
+virt_opener_thread(void *arg)
+{
+	struct virt_opener *o = arg;
+	virConnectPtr conn = virConnectOpen(o->uri);
+	int abandoned;
+
+	if (conn == NULL)
+		virt_err(&o->err, "connecting to libvirt at `%s'", o->uri);
+	pthread_mutex_lock(&o->lock);
+	o->conn = conn;
+	o->done = 1;
+	abandoned = o->abandoned;
+	pthread_cond_signal(&o->cond);
+	pthread_mutex_unlock(&o->lock);
+	if (abandoned) {
+		if (conn != NULL)
+			virConnectClose(conn);
+		virt_reset_error();
+		virt_opener_free(o);
+	}
+	return NULL;
+}
+
+static int
+virt_open_timeout_s(void)
+{
+	const char *s = getenv("BERTH_LIBVIRT_OPEN_TIMEOUT");
+	int v = s ? atoi(s) : 0;
+
+	return v > 0 ? v : VIRT_OPEN_TIMEOUT_S;
+}
+
+static virConnectPtr
+virt_connect(const char *uri, struct berr *err)
+{
+	struct virt_opener *o = xcalloc(1, sizeof *o);
+	int timeout_s = virt_open_timeout_s();
+	struct timespec deadline;
+	virConnectPtr conn;
+	pthread_attr_t attr;
+	pthread_t tid;
+	int rc = 0;
+
+	pthread_mutex_init(&o->lock, NULL);
+	pthread_cond_init(&o->cond, NULL);
+	o->uri = xstrdup(uri);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&tid, &attr, virt_opener_thread, o) != 0) {
+		/* No thread: open here, without a timeout. */
+		pthread_attr_destroy(&attr);
+		virt_opener_free(o);
+		conn = virConnectOpen(uri);
+		if (conn == NULL)
+			virt_err(err, "connecting to libvirt at `%s'", uri);
+		return conn;
+	}
+	pthread_attr_destroy(&attr);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += timeout_s;
+	pthread_mutex_lock(&o->lock);
+	while (!o->done && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&o->cond, &o->lock, &deadline);
+	if (!o->done) {
+		o->abandoned = 1;
+		pthread_mutex_unlock(&o->lock);
+		berr_set(err, BERR_TIMEOUT, "connecting to libvirt at `%s': no answer within %d s", uri,
+			 timeout_s);
+		return NULL;
+	}
+	pthread_mutex_unlock(&o->lock);
+	conn = o->conn;
+	if (conn == NULL && err != NULL)
+		*err = o->err;
+	virt_opener_free(o);
+	return conn;
+}
+
 static int
 virt_open(struct bconn **out, const char *uri, struct loop *loop, struct berr *err)
 {
@@ -96,9 +204,9 @@ virt_open(struct bconn **out, const char *uri, struct loop *loop, struct berr *e
 	virt_event_init(loop);
 	if (uri == NULL || *uri == '\0')
 		uri = geteuid() == 0 ? "qemu:///system" : "qemu:///session";
-	conn = virConnectOpen(uri);
+	conn = virt_connect(uri, err);
 	if (conn == NULL)
-		return virt_err(err, "connecting to libvirt at `%s'", uri);
+		return -1;
 
 	vc = xcalloc(1, sizeof *vc);
 	vc->base.ops = &libvirt_backend_ops;

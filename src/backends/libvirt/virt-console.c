@@ -69,8 +69,9 @@ virt_console_unlink(struct virt_console *con)
 	}
 }
 
-/* Close both sides.  Safe from inside either callback: the structure lives
- * on until the loop and libvirt have dropped their references. */
+/* Close both sides.  Safe from inside either callback (the stream's runs
+ * from a loop timer too): the structure lives on until the loop has swept
+ * the removed fd watch, which happens only after the dispatch in progress. */
 static void
 virt_console_teardown(struct virt_console *con)
 {

@@ -46,6 +46,10 @@ virt_conn_of(struct bconn *c)
 	return (struct virt_conn *)c;
 }
 
+/* ---- virt-backend.c ---- */
+/* The host part of a libvirt URI, or "localhost" (malloc'ed). */
+char *virt_uri_host(const char *uri);
+
 /* ---- virt-error.c ---- */
 /* Install the silent error handler and initialise libvirt (idempotent). */
 int virt_global_init(struct berr *err);

@@ -1,0 +1,64 @@
+#!/bin/sh
+# tests/bench/ctr.sh - berth-ctr start-up and footprint: `berth-ctr run` of
+# /bin/true on a busybox bundle against `runc run` of the same bundle (median
+# of 20 each, and the ratio), containers created, started and deleted per
+# second (detached, sequential), and the monitor's RSS.
+# Prints a Markdown section; never fails on a slow number.
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$(pwd)}
+BERTH_CTR=${BERTH_CTR:-$top_builddir/berth-ctr}
+echo "## berth-ctr (tests/bench/ctr.sh)"
+echo
+if [ ! -x "$BERTH_CTR" ]; then echo "SKIP: build berth-ctr first"; exit 0; fi
+if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root"; exit 0; fi
+if [ ! -x /bin/busybox ]; then echo "SKIP: needs busybox-static"; exit 0; fi
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/berth-bench-ctr.XXXXXX") || exit 1
+root=$tmp/ct
+CTR="$BERTH_CTR --root $root"
+trap 'for i in $($CTR list -q 2>/dev/null); do $CTR delete -f $i >/dev/null 2>&1; done; rm -rf "$tmp"' EXIT INT TERM
+# The shared bundle builder of the tests (it only needs top_srcdir and tmp).
+BERTH_RUN_DIR=$tmp/run; BERTH_TEST_TMP=$tmp
+. "$top_srcdir/tests/ctr/lib.sh" >/dev/null 2>&1
+trap 'for i in $($CTR list -q 2>/dev/null); do $CTR delete -f $i >/dev/null 2>&1; done; rm -rf "$tmp"' EXIT INT TERM
+C_ARGS='["/bin/true"]' make_bundle "$tmp/bundle"
+
+ns() { date +%s%N; }
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+: > "$tmp/ours"; : > "$tmp/runc"
+for i in $(seq 1 20); do
+	t0=$(ns); $CTR run -b "$tmp/bundle" b$i >/dev/null 2>&1; t1=$(ns)
+	echo $(( (t1 - t0) / 1000 )) >> "$tmp/ours"
+done
+ours=$(median < "$tmp/ours")
+if command -v runc >/dev/null 2>&1; then
+	for i in $(seq 1 20); do
+		t0=$(ns); runc --root "$tmp/runc-root" run -b "$tmp/bundle" r$i >/dev/null 2>&1; rc=$?; t1=$(ns)
+		[ $rc -eq 0 ] && echo $(( (t1 - t0) / 1000 )) >> "$tmp/runc"
+	done
+fi
+theirs=$(median < "$tmp/runc")
+echo "| measure | value |"
+echo "|---|---|"
+echo "| \`berth-ctr run\` of /bin/true, median of 20 | $((ours / 1000)).$(( (ours % 1000) / 100 )) ms |"
+if [ -n "$theirs" ]; then
+	echo "| \`runc run\` of the same bundle, median of 20 | $((theirs / 1000)).$(( (theirs % 1000) / 100 )) ms ($(runc --version | head -1)) |"
+	echo "| ratio berth-ctr / runc | $(awk -v a="$ours" -v b="$theirs" 'BEGIN { printf "%.2f", a / b }') |"
+else
+	echo "| \`runc run\` | not measured (runc missing or failed) |"
+fi
+# Detached create+start+delete, sequential.
+C_ARGS='["sleep", "100"]' write_config "$tmp/bundle"
+n=20
+t0=$(ns)
+for i in $(seq 1 $n); do
+	$CTR run -d -b "$tmp/bundle" d$i >/dev/null 2>&1
+	$CTR delete -f d$i >/dev/null 2>&1
+done
+t1=$(ns)
+echo "| containers run -d + delete -f per second (sequential, $n) | $(awk -v n=$n -v t=$((t1 - t0)) 'BEGIN { printf "%.1f", n / (t / 1e9) }') |"
+$CTR run -d -b "$tmp/bundle" rss >/dev/null 2>&1
+mon=$($CTR state rss | sed -n 's/.*"monitorPid":\([0-9]*\).*/\1/p')
+rss=$(sed -n 's/^VmRSS:[[:space:]]*//p' /proc/$mon/status 2>/dev/null)
+echo "| monitor RSS (one idle container) | ${rss:-unknown} |"
+echo
+echo "Command: \`make bench BENCH=ctr\`; cgroups: $(grep -q cgroup2 /proc/mounts && grep -q ' cgroup ' /proc/mounts && echo hybrid || echo see host)."

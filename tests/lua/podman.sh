@@ -1,0 +1,110 @@
+#!/bin/sh
+# podman.sh: the Podman backend plugin (plugins/podman, a C plugin built
+# against berth-plugin.h) manages the containers of a private Podman
+# service over its Engine API: list, start, stats, exec, pause/resume,
+# shutdown, create, undefine; unsupported slots answer "not supported".
+# Skips (77) only when podman cannot run here.
+. "$top_srcdir/tests/lib/sh-helpers.sh"
+need_root
+need_cmd podman runc
+plugin=$top_builddir/plugins/.libs/podman.so
+[ -f "$plugin" ] || fail "the podman plugin was not built ($plugin)"
+bb=$(command -v busybox) || skip "needs busybox for the container image"
+
+d=$BERTH_TEST_TMP/podman
+mkdir -p "$d/rootfs/bin"
+# runc refuses ulimits above the hard limits; podman's defaults are higher.
+hn=$(awk '/^Max open files/ {print $5}' /proc/self/limits)
+hu=$(awk '/^Max processes/ {print $4}' /proc/self/limits)
+lim() { case $1 in unlimited|'') echo 1024 ;; *) [ "$1" -lt 1024 ] && echo "$1" || echo 1024 ;; esac; }
+cat >"$d/containers.conf" <<CONF
+[containers]
+default_ulimits = ["nofile=$(lim "$hn"):$(lim "$hn")", "nproc=$(lim "$hu"):$(lim "$hu")"]
+CONF
+CONTAINERS_CONF=$d/containers.conf; export CONTAINERS_CONF
+P() { podman --root "$d/storage" --runroot "$d/runroot" --storage-driver vfs --runtime runc \
+	--cgroup-manager cgroupfs --events-backend file --tmpdir "$d/tmp" "$@"; }
+sock=$d/podman.sock
+cleanup() {
+	P stop -a -t 0 >/dev/null 2>&1
+	P rm -af >/dev/null 2>&1
+	[ -n "$svc" ] && kill "$svc" 2>/dev/null && wait "$svc" 2>/dev/null
+	return 0
+}
+
+cp "$bb" "$d/rootfs/bin/busybox"
+for c in sh sleep echo cat; do ln -s busybox "$d/rootfs/bin/$c"; done
+tar -C "$d/rootfs" -cf "$d/rootfs.tar" . || fail "making the image tarball"
+P import "$d/rootfs.tar" localhost/berth-bb:test >"$d/import.log" 2>&1 ||
+	skip "podman cannot import an image here: $(tail -n 2 "$d/import.log")"
+P create --name pre1 --network none localhost/berth-bb:test sleep 300 >/dev/null 2>"$d/create.log" ||
+	skip "podman cannot create a container here: $(tail -n 2 "$d/create.log")"
+P system service --time=0 "unix://$sock" >"$d/service.log" 2>&1 &
+svc=$!
+wait_for 20 test -S "$sock" || fail "podman system service did not create $sock: $(tail -n 3 "$d/service.log")"
+
+BERTH_PODMAN_SOCKET=$sock; export BERTH_PODMAN_SOCKET
+BERTH_PLUGIN_PATH=$(dirname "$plugin"); export BERTH_PLUGIN_PATH
+out=$BERTH_TEST_TMP/out
+
+# The command line sees the plugin's backend.
+timeout 60 "$BERTH" list --backend podman >"$out" 2>&1 || fail "berth list: $(cat "$out")"
+cat "$out"
+grep -q "^pre1 .*podman .*localhost" "$out" || fail "berth list does not show pre1 from podman"
+
+timeout 120 "$BERTH" run -e '
+package.path = os.getenv("top_srcdir") .. "/tests/lua/?.lua;" .. package.path
+local T = require "testlib"
+local found
+for _, b in ipairs(berth.backends()) do if b.name == "podman" then found = b end end
+T.ok(found ~= nil, "the podman backend is registered by the plugin")
+local c, err = berth.get("pre1")
+T.ok(c ~= nil, "berth.get(\"pre1\")", err)
+if not c then T.done() end
+T.is(c.backend, "podman", "backend")
+T.is(c.kind, "ct", "kind")
+T.is(c.state, "created", "state of a created container")
+T.is(c:start(), true, "start()")
+T.is(c.state, "running", "state after start")
+local st = c:stats()
+T.ok(st and st.mem_used_kib > 0, "stats() reports memory in use", st and st.mem_used_kib)
+T.ok(st and st.cpu_time_ns >= 0, "stats() reports CPU time")
+T.is(c:exec({ "sh", "-c", "exit 3" }), 3, "exec returns the exit status")
+T.is(c:pause(), true, "pause()")
+T.is(c.state, "paused", "state after pause")
+T.is(c:resume(), true, "resume()")
+T.is(c.state, "running", "state after resume")
+local info = c:info()
+T.is(info.image, "localhost/berth-bb:test", "info().image")
+T.ok(info.pid and info.pid > 0, "info().pid of a running container", info.pid)
+local ok, merr = c:migrate { to = "elsewhere" }
+T.is(ok, nil, "migrate is not supported")
+T.is(merr, "migrate: not supported by backend podman", "... with the backend named")
+local _, cerr = c:console_expect("x", 1)
+T.like(cerr, "not supported by backend podman", "console is not supported")
+T.is(c:shutdown(2), true, "shutdown(2)")
+T.is(c.state, "stopped", "state after shutdown")
+
+local n, nerr = berth.create { backend = "podman", name = "made1", image = "localhost/berth-bb:test",
+  command = { "sleep", "300" }, netns = { nsmode = "none" } }
+T.ok(n ~= nil, "berth.create on podman", nerr)
+if n then
+  T.is(n.state, "created", "created container state")
+  T.is(n:start(), true, "start the created container")
+  T.is(n:wait("running", 10), true, "wait(\"running\")")
+  T.is(n:destroy(), true, "destroy()")
+  T.is(n:wait("stopped", 10), true, "wait(\"stopped\")")
+  T.is(n:undefine(), true, "undefine()")
+  T.is(berth.get("podman:made1"), nil, "undefined container is gone")
+end
+local bad, berr = berth.create { backend = "podman", name = "noimg" }
+T.is(bad, nil, "create without an image fails")
+T.like(berr, "needs an `image\x27", "... saying why")
+T.done()
+' || fail "the Lua checks against podman failed"
+
+# CLI lifecycle through the plugin.
+timeout 60 "$BERTH" start pre1 >"$out" 2>&1 || fail "berth start pre1: $(cat "$out")"
+timeout 60 "$BERTH" list --backend podman --state running --names >"$out" 2>&1
+grep -qx pre1 "$out" || fail "pre1 is not running after berth start: $(cat "$out")"
+echo "podman: plugin lists and starts containers"
