@@ -240,7 +240,9 @@ cgroup_open(struct cgroup *cg, const char *rel, struct berr *err)
 	if (cg->mode == CG_NONE)
 		return berr_set(err, BERR_NOTSUP, "no cgroup file system is mounted");
 	cg->rel = xstrdup(rel);
-	if (layout.v2_mount)
+	/* Hybrid: the v1 controllers hold every limit and list the processes;
+	 * moving them into the empty unified tree too only costs time. */
+	if (layout.v2_mount && cg->mode == CG_V2)
 		cg->v2_dir = join_dir(layout.v2_mount, rel);
 	if (cg->mode != CG_V2)
 		for (i = 0; i < CGC_NCTRL; i++)

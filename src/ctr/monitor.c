@@ -504,7 +504,7 @@ container_exited(struct mon *m, int status)
 		m->stop_timer = 0;
 	}
 	/* Give subscribers and the last output a moment, then leave. */
-	m->quit_timer = loop_add_timer(m->loop, m->o->detach ? 300 : 50, quit_cb, m, NULL);
+	m->quit_timer = loop_add_timer(m->loop, m->o->detach ? 50 : 0, quit_cb, m, NULL);
 }
 
 static void

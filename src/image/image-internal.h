@@ -114,9 +114,12 @@ struct image_store {
 };
 int store_lock(struct image_store *st, int exclusive, struct berr *err);
 void store_unlock(struct image_store *st);
-/* The index entry of a canonical ref (borrowed from *index), or NULL. */
 int store_read_index(struct image_store *st, json_object **index, struct berr *err);
-json_object *store_index_lookup(json_object *index, const char *ref_string, char **canonical);
+/* The index entry (borrowed from index) that ref_string names: any
+ * spelling of a stored ref, its exact key, or a digest or unique prefix of
+ * >= 12 hex digits; NULL if none (*matches > 1 when a prefix is ambiguous).
+ * *canonical (if not NULL) = the entry's key (caller frees). */
+json_object *store_index_lookup(json_object *index, const char *ref_string, char **canonical, int *matches);
 char *store_blob_path(struct image_store *st, const char *digest);
 /* Create a unique temporary directory under st->tmp (caller removes). */
 char *store_mktemp_dir(struct image_store *st, const char *prefix, struct berr *err);

@@ -77,7 +77,8 @@ int image_list(struct image_store *st, json_object **out, struct berr *err);
  * no remaining ref (and no mounted overlay) uses; while another pull is in
  * flight, that pull collects instead.  ref: any spelling of a stored ref
  * ("busybox" for docker.io/library/busybox:latest), or its digest or a
- * unique prefix of >= 12 hex digits.  BERR_NOTFOUND if nothing matches. */
+ * unique prefix of >= 12 hex digits.  BERR_NOTFOUND if nothing matches,
+ * BERR_AMBIGUOUS if a digest prefix matches several refs. */
 int image_remove(struct image_store *st, const char *ref, struct berr *err);
 
 /* Assemble a root fs for ref under dest_dir (created if missing):

@@ -206,7 +206,7 @@ image_rootfs_prepare(struct image_store *st, const char *ref, const char *dest_d
 	char *record = NULL, *empty = NULL;
 	const char *config_digest;
 	size_t n = 0, i;
-	int ret = -1, overlay_ok;
+	int ret = -1, overlay_ok, matches;
 
 	*rootfs_path_out = NULL;
 	if (config_out != NULL)
@@ -215,9 +215,13 @@ image_rootfs_prepare(struct image_store *st, const char *ref, const char *dest_d
 		return -1;
 	if (store_read_index(st, &index, err) < 0)
 		goto out;
-	entry = store_index_lookup(index, ref, NULL);
+	entry = store_index_lookup(index, ref, NULL, &matches);
 	if (entry == NULL) {
-		berr_set(err, BERR_NOTFOUND, "image `%s' is not in the store (pull it first)", ref);
+		if (matches > 1)
+			berr_set(err, BERR_AMBIGUOUS, "`%s' matches %d images: name one by its reference", ref,
+				 matches);
+		else
+			berr_set(err, BERR_NOTFOUND, "image `%s' is not in the store (pull it first)", ref);
 		goto out;
 	}
 	config_digest = json_object_get_string(json_object_object_get(entry, "config"));

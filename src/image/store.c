@@ -225,7 +225,7 @@ index_images(json_object *index)
 }
 
 json_object *
-store_index_lookup(json_object *index, const char *ref_string, char **canonical)
+store_index_lookup(json_object *index, const char *ref_string, char **canonical, int *matches)
 {
 	json_object *images = index_images(index), *e = NULL;
 	struct image_ref ref;
@@ -233,6 +233,8 @@ store_index_lookup(json_object *index, const char *ref_string, char **canonical)
 
 	if (canonical != NULL)
 		*canonical = NULL;
+	if (matches != NULL)
+		*matches = 0;
 	if (image_ref_parse(ref_string, &ref, &ignored) == 0) {
 		char *c = image_ref_canonical(&ref);
 
@@ -274,6 +276,8 @@ store_index_lookup(json_object *index, const char *ref_string, char **canonical)
 				count++;
 			}
 		}
+		if (matches != NULL)
+			*matches = count;
 		if (count == 1) {
 			if (canonical != NULL)
 				*canonical = xstrdup(found_key);
@@ -742,14 +746,18 @@ image_remove(struct image_store *st, const char *ref, struct berr *err)
 {
 	json_object *index = NULL;
 	char *key = NULL;
-	int ret = -1;
+	int ret = -1, matches;
 
 	if (store_lock(st, 1, err) < 0)
 		return -1;
 	if (store_read_index(st, &index, err) < 0)
 		goto out;
-	if (store_index_lookup(index, ref, &key) == NULL) {
-		berr_set(err, BERR_NOTFOUND, "no image `%s' in the store", ref);
+	if (store_index_lookup(index, ref, &key, &matches) == NULL) {
+		if (matches > 1)
+			berr_set(err, BERR_AMBIGUOUS, "`%s' matches %d images: name one by its reference", ref,
+				 matches);
+		else
+			berr_set(err, BERR_NOTFOUND, "no image `%s' in the store", ref);
 		goto out;
 	}
 	json_object_object_del(index_images(index), key);

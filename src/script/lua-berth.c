@@ -968,6 +968,7 @@ luaopen_berth(lua_State *L)
 		{ "off", berth_off },
 		{ "sleep", berth_sleep },
 		{ "parallel", script_parallel },
+		{ "stats", script_stats_batch },
 		{ "cmd", berth_cmd },
 		{ "set", berth_set },
 		{ "option", berth_option },

@@ -250,6 +250,39 @@ set_int(lua_State *L, const char *k, uint64_t v)
 	lua_setfield(L, -2, k);
 }
 
+/* Push one stats table: rates and counters.  [-0, +1, m] */
+static void
+push_stats(lua_State *L, const struct inst_rates *rp, const struct inst_stats *sp)
+{
+	struct inst_rates r = *rp;
+	struct inst_stats st = *sp;
+
+	lua_createtable(L, 0, 24);
+	set_num(L, "cpu_pct", r.cpu_pct_vcpus);
+	set_num(L, "cpu_pct_host", r.cpu_pct_host);
+	set_num(L, "blk_rd_bps", r.blk_rd_bps);
+	set_num(L, "blk_wr_bps", r.blk_wr_bps);
+	set_num(L, "blk_rd_iops", r.blk_rd_iops);
+	set_num(L, "blk_wr_iops", r.blk_wr_iops);
+	set_num(L, "net_rx_bps", r.net_rx_bps);
+	set_num(L, "net_tx_bps", r.net_tx_bps);
+	set_num(L, "net_rx_pps", r.net_rx_pps);
+	set_num(L, "net_tx_pps", r.net_tx_pps);
+	set_int(L, "cpu_time_ns", st.cpu_time_ns);
+	set_int(L, "vcpus", (uint64_t)st.vcpus);
+	set_int(L, "mem_total_kib", st.mem_total_kib);
+	set_int(L, "mem_used_kib", st.mem_used_kib);
+	set_int(L, "blk_rd_bytes", st.blk_rd_bytes);
+	set_int(L, "blk_wr_bytes", st.blk_wr_bytes);
+	set_int(L, "blk_rd_reqs", st.blk_rd_reqs);
+	set_int(L, "blk_wr_reqs", st.blk_wr_reqs);
+	set_int(L, "net_rx_bytes", st.net_rx_bytes);
+	set_int(L, "net_tx_bytes", st.net_tx_bytes);
+	set_int(L, "net_rx_pkts", st.net_rx_pkts);
+	set_int(L, "net_tx_pkts", st.net_tx_pkts);
+	set_int(L, "ts_ms", (uint64_t)st.ts_ms);
+}
+
 /* inst:stats() -> table of rates and counters | nil, message.  The first
  * sample of an instance in this process is taken twice, 250 ms apart, so
  * that rates mean something.
@@ -287,30 +320,62 @@ linst_stats(lua_State *L)
 				inst_state_name(inst->state));
 		return 2;
 	}
-	lua_createtable(L, 0, 24);
-	set_num(L, "cpu_pct", r.cpu_pct_vcpus);
-	set_num(L, "cpu_pct_host", r.cpu_pct_host);
-	set_num(L, "blk_rd_bps", r.blk_rd_bps);
-	set_num(L, "blk_wr_bps", r.blk_wr_bps);
-	set_num(L, "blk_rd_iops", r.blk_rd_iops);
-	set_num(L, "blk_wr_iops", r.blk_wr_iops);
-	set_num(L, "net_rx_bps", r.net_rx_bps);
-	set_num(L, "net_tx_bps", r.net_tx_bps);
-	set_num(L, "net_rx_pps", r.net_rx_pps);
-	set_num(L, "net_tx_pps", r.net_tx_pps);
-	set_int(L, "cpu_time_ns", st.cpu_time_ns);
-	set_int(L, "vcpus", (uint64_t)st.vcpus);
-	set_int(L, "mem_total_kib", st.mem_total_kib);
-	set_int(L, "mem_used_kib", st.mem_used_kib);
-	set_int(L, "blk_rd_bytes", st.blk_rd_bytes);
-	set_int(L, "blk_wr_bytes", st.blk_wr_bytes);
-	set_int(L, "blk_rd_reqs", st.blk_rd_reqs);
-	set_int(L, "blk_wr_reqs", st.blk_wr_reqs);
-	set_int(L, "net_rx_bytes", st.net_rx_bytes);
-	set_int(L, "net_tx_bytes", st.net_tx_bytes);
-	set_int(L, "net_rx_pkts", st.net_rx_pkts);
-	set_int(L, "net_tx_pkts", st.net_tx_pkts);
-	set_int(L, "ts_ms", (uint64_t)st.ts_ms);
+	push_stats(L, &r, &st);
+	return 1;
+}
+
+/* berth.stats(instances) -> array: a stats table per instance (false when
+ * it has none: not running, or the backend has no stats).  One batched
+ * sample per connection; instances seen for the first time are sampled
+ * twice, 250 ms apart, once for the whole batch.
+ * [-1, +1, e] */
+int
+script_stats_batch(lua_State *L)
+{
+	struct session *s = script_need_session(L);
+	struct inst_list l = { 0 };
+	struct inst_rates *r;
+	struct inst_stats *st;
+	lua_Integer i, n;
+	int first = 0;
+
+	luaL_checktype(L, 1, LUA_TTABLE);
+	n = luaL_len(L, 1);
+	if (n < 0 || n > 1000000)
+		return luaL_argerror(L, 1, "too many instances");
+	l.v = lua_newuserdatauv(L, ((size_t)n + 1) * sizeof *l.v, 0);
+	l.n = l.cap = (size_t)n;
+	for (i = 1; i <= n; i++) {
+		char *key;
+
+		lua_rawgeti(L, 1, i);
+		l.v[i - 1] = linst_check(L, -1)->inst;
+		lua_pop(L, 1);
+		key = instance_key(l.v[i - 1]);
+		if (smap_get(s->prev_stats, key) == NULL)
+			first = 1;
+		free(key);
+	}
+	r = lua_newuserdatauv(L, ((size_t)n + 1) * sizeof *r, 0);
+	st = lua_newuserdatauv(L, ((size_t)n + 1) * sizeof *st, 0);
+	memset(st, 0, ((size_t)n + 1) * sizeof *st);
+	session_poll_stats(s, &l, r, st);
+	if (first) {
+		int64_t until = now_ms() + 250;
+
+		while (now_ms() < until)
+			script_run_loop_until(L, until);
+		memset(st, 0, ((size_t)n + 1) * sizeof *st);
+		session_poll_stats(s, &l, r, st);
+	}
+	lua_createtable(L, (int)n, 0);
+	for (i = 0; i < n; i++) {
+		if (st[i].valid)
+			push_stats(L, &r[i], &st[i]);
+		else
+			lua_pushboolean(L, 0);
+		lua_rawseti(L, -2, i + 1);
+	}
 	return 1;
 }
 

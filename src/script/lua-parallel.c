@@ -107,6 +107,7 @@ script_parallel(lua_State *L)
 
 	while (next <= n || nactive > 0) {
 		int64_t now, soonest = -1;
+		int woke;
 
 		/* Fill free slots with new coroutines. */
 		for (i = 0; i < max && next <= n; i++) {
@@ -119,6 +120,7 @@ script_parallel(lua_State *L)
 			slots[i].ref = luaL_ref(L, T_THREADS);
 			slots[i].index = next;
 			slots[i].wake_ms = 0;
+			slots[i].started = 0;
 			lua_pushvalue(L, T_FN);
 			lua_geti(L, T_ITEMS, next);
 			lua_pushinteger(L, next);
@@ -127,13 +129,15 @@ script_parallel(lua_State *L)
 			nactive++;
 		}
 		now = now_ms();
+		woke = sc->wakeup;
+		sc->wakeup = 0;
 		for (i = 0; i < max; i++) {
 			struct slot *sl = &slots[i];
 			int st, nres = 0, first;
 
 			if (sl->co == NULL)
 				continue;
-			if (sl->wake_ms > now && !sc->wakeup) {
+			if (sl->wake_ms > now && !woke) {
 				if (soonest < 0 || sl->wake_ms < soonest)
 					soonest = sl->wake_ms;
 				continue;
@@ -175,7 +179,6 @@ script_parallel(lua_State *L)
 			    (sc->instr_budget > 0 && sc->instr_left <= 0))
 				break;
 		}
-		sc->wakeup = 0;
 		if (script_interrupt_pending() || sc->limit_hit || sc->exit_requested ||
 		    (sc->instr_budget > 0 && sc->instr_left <= 0)) {
 			for (i = 0; i < max; i++)

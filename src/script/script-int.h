@@ -91,6 +91,8 @@ void script_instance_open(lua_State *L);
 /* Push a userdata owning inst. */
 void script_instance_push(lua_State *L, struct instance *inst);
 struct instance *script_instance_check(lua_State *L, int idx);
+/* berth.stats(instances) */
+int script_stats_batch(lua_State *L);
 
 /* lua-json.c: JSON <-> Lua values (depth-limited; cycles refused). */
 void script_push_json(lua_State *L, json_object *o);

@@ -579,10 +579,8 @@ script_run_loop_until(lua_State *L, int64_t deadline_ms)
 		int64_t now, wait;
 
 		script_check_stop(L);
-		if (sc->wakeup) {
-			sc->wakeup = 0;
-			break;
-		}
+		if (sc->wakeup)
+			break;	/* the waiter polls again and clears it */
 		now = now_ms();
 		if (now >= deadline_ms)
 			break;
@@ -610,6 +608,7 @@ script_block_k(lua_State *L, int status, lua_KContext ctx)
 		int n;
 
 		script_check_stop(L);
+		script_of(L)->wakeup = 0;
 		n = pollfn(L, &wake);
 		if (n >= 0)
 			return n;

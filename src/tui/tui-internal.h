@@ -192,6 +192,7 @@ struct tui {
 	int sig_pipe[2];
 	int stats_timer;
 	int refresh_timer;	/* debounced refresh after events */
+	int input_timer;	/* keys left in ncurses' buffer after a bounded drain */
 	int evbus_sub;
 	int stats_interval_ms;
 };

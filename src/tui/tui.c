@@ -428,12 +428,44 @@ handle_key(struct tui *ui, const struct tui_keypress *k)
 	ui->dirty = 1;
 }
 
+/* Drain the keys ncurses has, at most a bounded number per loop iteration
+ * so a paste cannot starve the rest of the loop; what is left (already read
+ * by ncurses, so poll will not report it) is picked up by the input timer. */
+static void
+drain_keys(struct tui *ui)
+{
+	struct tui_keypress k;
+	int n = 0, r;
+
+	while (!ui->quit && !console_raw_active(ui)) {
+		wint_t wc;
+
+		if (n++ == 512) {
+			loop_update_timer(ui->s->loop, ui->input_timer, 0);
+			return;
+		}
+		r = wget_wch(stdscr, &wc);
+		if (r == ERR)
+			break;
+		k.is_key = r == KEY_CODE_YES;
+		k.code = wc;
+		handle_key(ui, &k);
+	}
+	loop_update_timer(ui->s->loop, ui->input_timer, -1);
+}
+
+static void
+input_timer_cb(struct loop *l, int id, void *arg)
+{
+	(void)l;
+	(void)id;
+	drain_keys(arg);
+}
+
 static void
 stdin_cb(struct loop *l, int id, int fd, int revents, void *arg)
 {
 	struct tui *ui = arg;
-	struct tui_keypress k;
-	int n = 0, r;
 
 	(void)l;
 	(void)id;
@@ -446,18 +478,7 @@ stdin_cb(struct loop *l, int id, int fd, int revents, void *arg)
 		console_raw_stdin(ui);
 		return;
 	}
-	/* ncurses buffers what it reads: drain everything it has, but bound the
-	 * work per iteration so a paste cannot starve the rest of the loop. */
-	while (n++ < 512 && !ui->quit && !console_raw_active(ui)) {
-		wint_t wc;
-
-		r = wget_wch(stdscr, &wc);
-		if (r == ERR)
-			break;
-		k.is_key = r == KEY_CODE_YES;
-		k.code = wc;
-		handle_key(ui, &k);
-	}
+	drain_keys(ui);
 }
 
 void
@@ -763,6 +784,7 @@ tui_main(struct session *s, int argc, char **argv)
 	struct loop *loop;
 	int rc = 0;
 	long interval;
+	int64_t t_start = now_ms();
 
 	setlocale(LC_ALL, "");
 	if (s == NULL || s->loop == NULL) {
@@ -801,6 +823,7 @@ tui_main(struct session *s, int argc, char **argv)
 	ui->stdin_watch = loop_add_fd(loop, STDIN_FILENO, POLLIN, stdin_cb, ui, NULL);
 	ui->stats_timer = loop_add_timer(loop, ui->stats_interval_ms, stats_timer_cb, ui, NULL);
 	ui->refresh_timer = loop_add_timer(loop, -1, refresh_timer_cb, ui, NULL);
+	ui->input_timer = loop_add_timer(loop, -1, input_timer_cb, ui, NULL);
 	session_enable_events(s);
 	if (s->bus != NULL)
 		ui->evbus_sub = evbus_subscribe(s->bus, "*", event_cb, ui);
@@ -819,8 +842,8 @@ tui_main(struct session *s, int argc, char **argv)
 			}
 	}
 	draw_all(ui);
-	bench_note("pid=%ld instances=%zu first_frame_ms=%.0f\n", (long)getpid(), ui->list.n,
-		   process_age_ms());
+	bench_note("pid=%ld instances=%zu first_frame_ms=%.0f tui_ms=%ld\n", (long)getpid(), ui->list.n,
+		   process_age_ms(), (long)(now_ms() - t_start));
 	while (!ui->quit) {
 		if (loop_run_once(loop, -1) < 0 && errno != EINTR)
 			break;
@@ -835,6 +858,7 @@ tui_main(struct session *s, int argc, char **argv)
 	loop_remove_fd(loop, ui->stdin_watch);
 	loop_remove_timer(loop, ui->stats_timer);
 	loop_remove_timer(loop, ui->refresh_timer);
+	loop_remove_timer(loop, ui->input_timer);
 	console_close(ui);
 	restore_terminal();
 	teardown_signals(ui);

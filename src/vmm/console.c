@@ -91,18 +91,16 @@ client_flush(struct console *c, struct console_client *cl)
 	return 0;
 }
 
-static struct console *the_console;
-
 static void
 client_out_cb(struct loop *l, int id, int fd, int revents, void *arg)
 {
 	struct console_client *cl = arg;
 
 	if (revents & (POLLERR | POLLHUP | POLLNVAL)) {
-		client_close(the_console, cl);
+		client_close(cl->con, cl);
 		return;
 	}
-	client_flush(the_console, cl);
+	client_flush(cl->con, cl);
 }
 
 void
@@ -181,8 +179,8 @@ console_push_input(struct console *c)
 static void
 client_in_cb(struct loop *l, int id, int fd, int revents, void *arg)
 {
-	struct console *c = the_console;
 	struct console_client *cl = arg;
+	struct console *c = cl->con;
 	uint8_t buf[CONSOLE_IN_MAX];
 	size_t room = CONSOLE_IN_MAX - c->in_len;
 	ssize_t n;
@@ -238,6 +236,7 @@ console_add_client(struct console *c, int in_fd, int out_fd, int is_stdio)
 	if (slot < 0)
 		return -1;
 	cl = xcalloc(1, sizeof *cl);
+	cl->con = c;
 	cl->in_fd = in_fd;
 	cl->out_fd = out_fd;
 	cl->is_stdio = is_stdio;
@@ -281,7 +280,6 @@ console_init(struct console *c, struct loop *l, struct serial *serial, struct be
 	if (c->notify_fd < 0)
 		return berr_errno(err, "console eventfd");
 	c->notify_watch = loop_add_fd(l, c->notify_fd, POLLIN, notify_cb, c, NULL);
-	the_console = c;
 	return 0;
 }
 
@@ -371,5 +369,4 @@ console_destroy(struct console *c)
 		close(c->notify_fd);
 	free(c->ring);
 	c->ring = NULL;
-	the_console = NULL;
 }

@@ -23,6 +23,7 @@ struct loop;
 struct serial;
 
 struct console_client {
+	struct console *con;
 	int in_fd, out_fd;	/* the same socket, or stdin/stdout */
 	int in_watch, out_watch;
 	uint64_t pos;		/* next output byte (absolute) to send */

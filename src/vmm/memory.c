@@ -51,7 +51,10 @@ gmem_alloc(struct guest_mem *m, uint64_t size, int want_huge, struct berr *err)
 
 	memset(m, 0, sizeof *m);
 	if (want_huge && size % (2ULL << 20) == 0) {
-		p = mmap(NULL, size, PROT_READ | PROT_WRITE, flags | MAP_HUGETLB, -1, 0);
+		/* Without MAP_NORESERVE the pool must hold enough pages now; with it
+		 * a short pool would mean SIGBUS on first touch. */
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
 		if (p != MAP_FAILED)
 			m->hugepages = 1;
 	}

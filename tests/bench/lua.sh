@@ -38,8 +38,9 @@ rate("berth.list{name = \"vm-00*\"} (glob filter)", 3, function() berth.list { n
 local one = all[1]
 rate("inst:stats() of one instance", 2, function() one:stats() end)
 local t0 = berth.clock()
-for _, i in ipairs(all) do i:stats() end
-print(string.format("- inst:stats() over all 1,000 in turn: %.2f s", berth.clock() - t0))
+local st = berth.stats(all)
+print(string.format("- berth.stats(all 1,000), first call (two samples 250 ms apart): %.2f s", berth.clock() - t0))
+rate("berth.stats(all 1,000) (one batched sample)", 3, function() berth.stats(all) end)
 rate("berth.get(name) among 1,000", 2, function() berth.get("vm-0500") end)
 rate("field access (inst.name, inst.state)", 1, function() local _ = one.name .. one.state end)
 '

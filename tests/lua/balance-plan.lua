@@ -98,4 +98,14 @@ local many = {}
 for i = 1, 20 do many[i] = { name = "v" .. i, host = "busy", vcpus = 1, memory_kib = GiB // 4, load = 0.2 } end
 T.ok(#plan(hosts, many, { max_moves = 3 }) <= 3, "max_moves bounds the plan")
 T.ok(not pcall(plan, { { name = "x", cpus = 0 } }, {}), "a host without CPUs is an error")
+
+-- The plugin's command (plugins/ is on BERTH_PLUGIN_PATH in the tests):
+-- one test-driver host, so nothing to move.
+T.connect_test()
+local out, err = berth.cmd("balance --dry-run")
+T.like(out, "^balanced", "`balance --dry-run' on one host", err)
+local bad, berr, rc = berth.cmd("balance --bogus")
+T.is(bad, nil, "`balance --bogus' fails")
+T.like(berr, "unknown argument", "... naming the argument")
+T.is(rc, 1, "... with exit 1")
 T.done()

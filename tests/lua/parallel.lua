@@ -27,6 +27,14 @@ berth.parallel({ 1, 2, 3, 4, 5, 6 }, function()
 end, { max = 2 })
 T.is(peak, 2, "{max = 2}: at most two items in flight")
 
+-- Slots are reused: every item gets its own arguments.
+local r5, e5 = berth.parallel({ 10, 20, 30, 40, 50 }, function(x, i)
+  berth.sleep(0.01 * i)
+  return x + i
+end, { max = 2 })
+T.is(next(e5), nil, "no errors when slots are reused", e5[next(e5) or 1])
+T.is(r5[5], 55, "item 5 got its own item and index")
+
 -- Errors are reported per item, the others still finish.
 local r2, e2 = berth.parallel({ "a", "boom", "c" }, function(x)
   berth.sleep(0.01)

@@ -48,4 +48,10 @@ tui_keys :
 tui_type 'info nosuch'
 tui_keys Enter
 tui_wait 'nosuch' 5 "unknown instance reported"
+# a paste of more keys than one loop iteration takes: nothing is lost
+tui_keys Escape
+paste=$(awk 'BEGIN { for (i = 0; i < 400; i++) printf "j"; printf ":"; for (i = 0; i < 300; i++) printf "x"; printf "END" }')
+tui_type "$paste"
+tui_wait 'xxxEND$' 5 "all 704 pasted keys arrived"
+tui_keys Escape
 tui_quit

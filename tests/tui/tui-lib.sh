@@ -31,6 +31,7 @@ tui_start() {
 	# necessarily hand its environment to the pane.
 	_cmd="env LANG=${TUI_LANG:-C.UTF-8} LC_ALL=${TUI_LANG:-C.UTF-8} TERM=${TUI_TERM:-screen} \
 BERTH_RUN_DIR='$BERTH_RUN_DIR' BERTH_DATA_DIR='$BERTH_DATA_DIR' BERTH_CONFIG_DIR='$BERTH_CONFIG_DIR' \
+BERTH_VMM='${BERTH_VMM:-}' BERTH_CTR='${BERTH_CTR:-}' \
 BERTH_NO_DEFAULT_LIBVIRT=1 ${TUI_ENV:-} '$BERTH' $*; echo BERTH-EXITED rc=\$?; sleep 600"
 	tm new-session -d -x "$_cols" -y "$_rows" "$_cmd" || fail "cannot start tmux"
 	tm set-option -g status off >/dev/null 2>&1

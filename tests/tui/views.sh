@@ -63,4 +63,11 @@ for size in 80x24 200x60; do
 	tui_wait 'test +.*running' 5 "still running after cancel at $size"
 	tui_quit
 done
+
+# `berth tui NAME` (alias dashboard) opens straight into NAME's details
+tui_start 80 24 --connect test:///default dashboard test
+tui_wait '^ test .*\[1 min\]' 10 "berth dashboard NAME opens the detail view"
+tui_keys h
+tui_wait '^ +test +.*running' 5
+tui_quit
 exit 0

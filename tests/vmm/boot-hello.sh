@@ -27,6 +27,20 @@ grep -q "cmdline=from json" "$T/hello-json.out" || fail "--config: cmdline not t
 run_vmm hello-json2 --config "$T/cfg.json" --cmdline "from option"
 grep -q "cmdline=from option" "$T/hello-json2.out" || fail "--cmdline did not override the config file"
 
+# CPUID: the KVM paravirtual leaves (signature, kvmclock feature bits), the
+# hypervisor bit and the boot vCPU's APIC id.
+run_vmm cpuid --kernel "$(guest cpuid)" --memory 16
+[ "$status" -eq 67 ] || fail "cpuid guest: exit status $status, want 67"
+grep -q "^HV=KVMKVMKVM" "$T/cpuid.out" || fail "leaf 0x40000000 signature: $(cat "$T/cpuid.out")"
+feat=$(sed -n 's/^KVMFEAT=//p' "$T/cpuid.out")
+[ $(( 0x$feat & 0x8 )) -ne 0 ] || fail "kvmclock (KVM_FEATURE_CLOCKSOURCE2) not offered: $feat"
+grep -q "^HYPERVISOR=0000000000000001" "$T/cpuid.out" || fail "hypervisor bit not set"
+grep -q "^APICID=0000000000000000" "$T/cpuid.out" || fail "boot vCPU APIC id is not 0"
+
+# Huge pages when asked, falling back to normal pages when there are none.
+run_vmm huge --kernel "$(guest hello)" --memory 32 --hugepages
+[ "$status" -eq 85 ] || fail "--hugepages: exit status $status; $(cat "$T/huge.err")"
+
 # Run dir is cleaned on exit.
 [ ! -e "$T/run-hello-bz/ctl.sock" ] || fail "ctl.sock left behind after exit"
 [ ! -e "$T/run-hello-bz/vmm.pid" ] || fail "vmm.pid left behind after exit"

@@ -4,7 +4,7 @@
  * of x86 code, plus deliberately broken images for the refusal tests.
  *
  *   mkguest KIND OUT       KIND: hello, bootparams, counter, echo, piogarbage,
- *                          flood, timer, irqecho,
+ *                          flood, timer, irqecho, cpuid, legacy,
  *                          reset, triplefault, pvh-hello, and the broken ones:
  *                          bad-magic, truncated, lying-syssize, old-proto, no64,
  *                          elf-nonote, elf-entry-outside
@@ -25,6 +25,8 @@ BLOB(echo64);
 BLOB(pio64);
 BLOB(reset64);
 BLOB(flood64);
+BLOB(legacy64);
+BLOB(cpuid64);
 BLOB(timer64);
 BLOB(irqecho64);
 BLOB(triple64);
@@ -44,6 +46,10 @@ __asm__(
 	" add $39, %eax\n"
 	"4: add $48, %eax\n mov $0x3f8, %dx\n out %al, (%dx)\n dec %ecx\n jnz 3b\n"
 	" pop %rdx\n pop %rax\n pop %rcx\n ret\n"
+	"\\p\\()_puthex2: push %rcx\n push %rax\n push %rdx\n push %rdi\n shl $56, %rdi\n mov $2, %ecx\n"
+	"6: rol $4, %rdi\n mov %edi, %eax\n and $0xf, %eax\n cmp $10, %eax\n jb 7f\n add $39, %eax\n"
+	"7: add $48, %eax\n mov $0x3f8, %dx\n out %al, (%dx)\n dec %ecx\n jnz 6b\n"
+	" pop %rdi\n pop %rdx\n pop %rax\n pop %rcx\n ret\n"
 	"\\p\\()_putc: push %rdx\n mov $0x3f8, %dx\n out %al, (%dx)\n pop %rdx\n ret\n"
 	"\\p\\()_exit: mov $0x501, %dx\n out %al, (%dx)\n5: hlt\n jmp 5b\n"
 	".endm\n"
@@ -189,6 +195,82 @@ __asm__(
 	" LIB64 i\n IRQLIB i\n"
 	"s_iready: .asciz \"IRQECHO READY\\n\"\n"
 	"irqecho64_end:\n"
+
+	/* cpuid: the hypervisor leaves and this vCPU's APIC id */
+	".global cpuid64_start, cpuid64_end\n"
+	"cpuid64_start:\n"
+	" mov $0x40000000, %eax\n cpuid\n mov %eax, %r12d\n"
+	" mov %ebx, 0x200000\n mov %ecx, 0x200004\n mov %edx, 0x200008\n movb $0, 0x20000c\n"
+	" lea s_hv(%rip), %rbx\n call u_puts\n mov $0x200000, %rbx\n call u_puts\n"
+	" lea s_max(%rip), %rbx\n call u_puts\n mov %r12, %rdi\n call u_puthex\n"
+	" mov $0x40000001, %eax\n cpuid\n mov %eax, %r12d\n"
+	" lea s_feat(%rip), %rbx\n call u_puts\n mov %r12, %rdi\n call u_puthex\n"
+	" mov $1, %eax\n cpuid\n mov %ecx, %r12d\n"
+	" mov $1, %eax\n cpuid\n shr $24, %ebx\n mov %rbx, %r13\n"
+	" lea s_apic(%rip), %rbx\n call u_puts\n mov %r13, %rdi\n call u_puthex\n"
+	" lea s_hyp(%rip), %rbx\n call u_puts\n mov %r12, %rdi\n shr $31, %rdi\n call u_puthex\n"
+	" mov $0x0a, %al\n call u_putc\n mov $0x21, %al\n call u_exit\n"
+	" LIB64 u\n"
+	"s_hv: .asciz \"HV=\"\n"
+	"s_max: .asciz \"\\nHVMAX=\"\n"
+	"s_feat: .asciz \"\\nKVMFEAT=\"\n"
+	"s_apic: .asciz \"\\nAPICID=\"\n"
+	"s_hyp: .asciz \"\\nHYPERVISOR=\"\n"
+	"cpuid64_end:\n"
+
+	/* legacy: probe the UART as Linux's 8250 driver does, the CMOS RTC in
+	 * BCD and binary, and the i8042 self test; print what was read */
+	".macro SHOW label, port\n"
+	" lea \\label(%rip), %rbx\n call l_puts\n mov $\\port, %dx\n in (%dx), %al\n movzbl %al, %edi\n call l_puthex2\n"
+	".endm\n"
+	".macro GRAB port, slot\n"
+	" mov $\\port, %dx\n in (%dx), %al\n mov %al, 0x200000+\\slot\n"
+	".endm\n"
+	".macro SHOWSLOT label, slot\n"
+	" lea \\label(%rip), %rbx\n call l_puts\n movzbl 0x200000+\\slot, %edi\n call l_puthex2\n"
+	".endm\n"
+	".macro CMOS label, reg\n"
+	" lea \\label(%rip), %rbx\n call l_puts\n mov $\\reg, %al\n out %al, $0x70\n in $0x71, %al\n movzbl %al, %edi\n call l_puthex2\n"
+	".endm\n"
+	".global legacy64_start, legacy64_end\n"
+	"legacy64_start:\n"
+	" mov $0x3ff, %dx\n mov $0x5a, %al\n out %al, (%dx)\n SHOW g_scr, 0x3ff\n"
+	" mov $0x3f9, %dx\n mov $0x0f, %al\n out %al, (%dx)\n SHOW g_ier, 0x3f9\n"
+	" mov $0x3f9, %dx\n mov $0, %al\n out %al, (%dx)\n"
+	" mov $0x3fc, %dx\n mov $0x1a, %al\n out %al, (%dx)\n GRAB 0x3fe, 0\n"
+	" mov $0x3f8, %dx\n mov $0x5a, %al\n out %al, (%dx)\n GRAB 0x3fd, 1\n GRAB 0x3f8, 2\n"
+	" mov $0x3fc, %dx\n mov $0x08, %al\n out %al, (%dx)\n"
+	" SHOWSLOT g_msr, 0\n SHOWSLOT g_lsr, 1\n SHOWSLOT g_loop, 2\n"
+	" mov $0x3fa, %dx\n mov $0x07, %al\n out %al, (%dx)\n SHOW g_iir, 0x3fa\n"
+	" mov $0x3fb, %dx\n mov $0x83, %al\n out %al, (%dx)\n mov $0x3f8, %dx\n mov $0x0c, %al\n out %al, (%dx)\n"
+	" GRAB 0x3f8, 3\n mov $0x3fb, %dx\n mov $0x03, %al\n out %al, (%dx)\n SHOWSLOT g_dll, 3\n SHOW g_lcr, 0x3fb\n"
+	" CMOS g_rtca, 0x0a\n CMOS g_rtcb, 0x0b\n CMOS g_rtcd, 0x0d\n"
+	" CMOS g_bcdh, 0x04\n CMOS g_bcdm, 0x02\n CMOS g_bcdy, 0x09\n CMOS g_cent, 0x32\n"
+	" mov $0x0b, %al\n out %al, $0x70\n mov $0x06, %al\n out %al, $0x71\n"
+	" CMOS g_binh, 0x04\n CMOS g_binm, 0x02\n"
+	" mov $0xaa, %al\n out %al, $0x64\n SHOW g_kst, 0x64\n SHOW g_kbd, 0x60\n"
+	" mov $0x0a, %al\n call l_putc\n mov $0x22, %al\n call l_exit\n"
+	" LIB64 l\n"
+	"g_scr: .asciz \"SCR=\"\n"
+	"g_ier: .asciz \"\\nIER=\"\n"
+	"g_msr: .asciz \"\\nMSRLOOP=\"\n"
+	"g_lsr: .asciz \"\\nLSRLOOP=\"\n"
+	"g_loop: .asciz \"\\nLOOPDATA=\"\n"
+	"g_iir: .asciz \"\\nIIR=\"\n"
+	"g_dll: .asciz \"\\nDLL=\"\n"
+	"g_lcr: .asciz \"\\nLCR=\"\n"
+	"g_rtca: .asciz \"\\nRTCA=\"\n"
+	"g_rtcb: .asciz \"\\nRTCB=\"\n"
+	"g_rtcd: .asciz \"\\nRTCD=\"\n"
+	"g_bcdh: .asciz \"\\nBCDHOUR=\"\n"
+	"g_bcdm: .asciz \"\\nBCDMIN=\"\n"
+	"g_bcdy: .asciz \"\\nBCDYEAR=\"\n"
+	"g_cent: .asciz \"\\nCENTURY=\"\n"
+	"g_binh: .asciz \"\\nBINHOUR=\"\n"
+	"g_binm: .asciz \"\\nBINMIN=\"\n"
+	"g_kst: .asciz \"\\nKBDSTATUS=\"\n"
+	"g_kbd: .asciz \"\\nKBDTEST=\"\n"
+	"legacy64_end:\n"
 
 	/* reset through the i8042 */
 	".global reset64_start, reset64_end\n"
@@ -362,6 +444,8 @@ main(int argc, char **argv)
 		{ "piogarbage", pio64_start, pio64_end, 0, NULL },
 		{ "timer", timer64_start, timer64_end, 0, NULL },
 		{ "irqecho", irqecho64_start, irqecho64_end, 0, NULL },
+		{ "cpuid", cpuid64_start, cpuid64_end, 0, NULL },
+		{ "legacy", legacy64_start, legacy64_end, 0, NULL },
 		{ "flood", flood64_start, flood64_end, 0, NULL },
 		{ "reset", reset64_start, reset64_end, 0, NULL },
 		{ "triplefault", triple64_start, triple64_end, 0, NULL },

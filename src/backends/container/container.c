@@ -445,24 +445,26 @@ ct_define(struct bconn *c, const struct define_spec *spec, struct instance **out
 {
 	struct ct_conn *cc = cconn(c);
 	json_object *def;
-	const char *name = spec->name;
 	const char *text;
-	char *dir, *path;
+	char *dir, *path, *name;
 	int rc;
 
 	if (spec->json == NULL)
 		return berr_set(err, BERR_INVALID, "a container is defined from JSON, not XML");
-	if (name == NULL)
-		name = jstr(spec->json, "name");
-	if (name == NULL)
+	if (spec->name == NULL && jstr(spec->json, "name") == NULL)
 		return berr_set(err, BERR_INVALID, "name: required");
-	if (validate_definition(spec->json, name, err) < 0)
+	/* A copy: spec->name may point into the JSON we are about to edit. */
+	name = xstrdup(spec->name ? spec->name : jstr(spec->json, "name"));
+	if (validate_definition(spec->json, name, err) < 0) {
+		free(name);
 		return -1;
+	}
 	def = json_object_get(spec->json);
 	json_object_object_add(def, "name", json_object_new_string(name));
 	dir = xasprintf("%s/%s", cc->data_dir, name);
 	if (mkdir_p(dir, 0700, err) < 0) {
 		free(dir);
+		free(name);
 		json_object_put(def);
 		return -1;
 	}
@@ -480,6 +482,7 @@ ct_define(struct bconn *c, const struct define_spec *spec, struct instance **out
 		}
 	}
 	json_object_put(def);
+	free(name);
 	return rc;
 }
 

@@ -74,6 +74,27 @@ def_path(struct kvm_conn *kc, const char *name)
 
 /* ------------------------------------------------------------ talking to a VMM */
 
+static pid_t vmm_pid(struct kvm_conn *kc, const char *name);
+
+/* Is pid a live process (not gone, not a zombie)? */
+static int
+pid_alive(pid_t pid)
+{
+	char path[64], *buf = NULL, *p;
+	struct berr e;
+	int alive = 0;
+
+	if (pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH))
+		return 0;
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if (read_file(path, &buf, NULL, 4096, &e) < 0)
+		return 1;
+	p = strrchr(buf, ')');
+	alive = !(p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'));
+	free(buf);
+	return alive;
+}
+
 /* Connect to a VM's ctl.sock.  1 connected, 0 not running (a stale socket
  * of a dead VMM is removed), -1 other error. */
 static int
@@ -81,6 +102,7 @@ vmm_connect(struct kvm_conn *kc, const char *name, struct proto_client **out, st
 {
 	char *ctl = vm_path(kc, name, "ctl.sock");
 	struct berr e;
+	pid_t pid;
 	int r;
 
 	berr_clear(&e);
@@ -92,14 +114,15 @@ vmm_connect(struct kvm_conn *kc, const char *name, struct proto_client **out, st
 		free(ctl);
 		return 1;
 	}
-	if (e.code == ECONNREFUSED || e.code == ENOENT) {
+	pid = vmm_pid(kc, name);
+	if (e.code == ECONNREFUSED || e.code == ENOENT || (pid > 0 && !pid_alive(pid))) {
 		/* Nobody listens: the VMM died without cleaning up. */
-		char *con = vm_path(kc, name, "console.sock"), *pid = vm_path(kc, name, "vmm.pid");
+		char *con = vm_path(kc, name, "console.sock"), *pidf = vm_path(kc, name, "vmm.pid");
 		unlink(ctl);
 		unlink(con);
-		unlink(pid);
+		unlink(pidf);
 		free(con);
-		free(pid);
+		free(pidf);
 		r = 0;
 	} else {
 		*err = e;
@@ -257,7 +280,7 @@ apply_live(struct kvm_conn *kc, struct instance *inst, struct berr *err)
 		if (why) {
 			free(inst->reason);
 			inst->reason = why;
-			if (strstr(why, "crash") || strstr(why, "failed"))
+			if (strstr(why, "crash") || strstr(why, "error") || strstr(why, "failed"))
 				inst->state = INST_CRASHED;
 		}
 		/* A run directory whose VMM vanished without a word: it was killed. */
@@ -890,16 +913,24 @@ watch_on_close(struct proto_client *pc, const struct berr *e, void *arg)
 {
 	struct kvm_watch *w = arg;
 	struct kvm_conn *kc = w->conn;
-	char *why = last_end_reason(kc, w->name);
-	struct backend_event be = {
-		.conn = &kc->base, .inst_name = w->name, .type = "state",
-		.state = why && strstr(why, "crash") ? INST_CRASHED : INST_STOPPED,
-		.detail = why ? why : "berth-vmm exited",
-	};
+	char *why = last_end_reason(kc, w->name), *log = vm_path(kc, w->name, "vmm.log");
+	struct backend_event be = { .conn = &kc->base, .inst_name = w->name, .type = "state" };
 
+	if (why) {
+		/* berth-vmm logged how the VM ended before it closed the socket. */
+		be.state = strstr(why, "crash") || strstr(why, "error") ? INST_CRASHED : INST_STOPPED;
+		be.detail = why;
+	} else if (access(log, F_OK) == 0) {
+		be.state = INST_CRASHED;
+		be.detail = "berth-vmm died (killed?)";
+	} else {
+		be.state = INST_STOPPED;
+		be.detail = "berth-vmm exited";
+	}
 	if (kc->event_cb)
 		kc->event_cb(&be, kc->event_arg);
 	free(why);
+	free(log);
 	for (int i = 0; i < KVM_MAX_WATCHES; i++)
 		if (kc->watches[i] == w)
 			kc->watches[i] = NULL;

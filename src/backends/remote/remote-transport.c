@@ -165,6 +165,7 @@ parse_query(const char *q, struct remote_target *t, struct berr *err)
 				return -1;
 			}
 			t->timeout_ms = (int)sec * 1000;
+			t->timeout_set = 1;
 			free(val);
 		} else {
 			berr_set(err, BERR_INVALID,
@@ -187,6 +188,16 @@ remote_target_parse(const char *uri, struct remote_target *t, struct berr *err)
 
 	memset(t, 0, sizeof *t);
 	t->timeout_ms = REMOTE_DEFAULT_TIMEOUT_MS;
+	/* $BERTH_REMOTE_TIMEOUT (seconds) changes the default; ?timeout= wins. */
+	if (getenv("BERTH_REMOTE_TIMEOUT") != NULL) {
+		char *tend;
+		long sec = strtol(getenv("BERTH_REMOTE_TIMEOUT"), &tend, 10);
+
+		if (*tend == '\0' && sec >= 1 && sec <= 3600) {
+			t->timeout_ms = (int)sec * 1000;
+			t->timeout_set = 1;
+		}
+	}
 	if (uri == NULL || *uri == '\0')
 		return berr_set(err, BERR_INVALID,
 				"the remote backend needs a URI: ssh://[USER@]HOST[:PORT] or exec:COMMAND");
@@ -529,7 +540,7 @@ void
 remote_proc_explain(struct remote_proc *p, struct berr *err)
 {
 	char line[400], status[64] = "";
-	char msg[BERR_MSG_MAX];
+	char msg[2 * BERR_MSG_MAX];
 
 	remote_proc_drain_stderr(p);
 	last_stderr_line(p, line, sizeof line);

@@ -34,6 +34,7 @@
 extern const struct backend_ops remote_backend_ops;
 
 #define REMOTE_CALL_TIMEOUT_MS 30000
+#define CALL_TIMEOUT(rc) ((rc)->target.timeout_set ? (rc)->target.timeout_ms : REMOTE_CALL_TIMEOUT_MS)
 #define REMOTE_OP_TIMEOUT_MS 120000
 #define REMOTE_MAX_NOISE (64 * 1024)
 
@@ -127,6 +128,16 @@ remote_check(struct remote_conn *rc, struct berr *err)
 		return -1;
 	}
 	return 0;
+}
+
+/* Name the host in an error, unless the error says it already (a failed
+ * connection's reason does). */
+static int
+remote_where(struct remote_conn *rc, struct berr *err)
+{
+	if (!rc->failed)
+		berr_wrap(err, "on `%s'", rc->label);
+	return -1;
 }
 
 static void
@@ -287,8 +298,8 @@ remote_list(struct bconn *c, struct inst_list *out, struct berr *err)
 	json_object *res = NULL, *arr;
 	size_t i, n;
 
-	if (remote_call(rc, "list", NULL, REMOTE_CALL_TIMEOUT_MS, &res, err) < 0)
-		return berr_wrap(err, "listing instances on `%s'", rc->label);
+	if (remote_call(rc, "list", NULL, CALL_TIMEOUT(rc), &res, err) < 0)
+		return remote_where(rc, err);
 	if (!json_object_object_get_ex(res, "instances", &arr) || !json_object_is_type(arr, json_type_array)) {
 		json_object_put(res);
 		return berr_set(err, BERR_PROTO, "the proxy on `%s' answered list without instances",
@@ -315,8 +326,8 @@ remote_get(struct bconn *c, const char *name, struct instance **out, struct berr
 	json_object *args = json_object_new_object(), *res = NULL;
 
 	json_object_object_add(args, "name", json_object_new_string(name));
-	if (remote_call(rc, "get", args, REMOTE_CALL_TIMEOUT_MS, &res, err) < 0)
-		return -1;
+	if (remote_call(rc, "get", args, CALL_TIMEOUT(rc), &res, err) < 0)
+		return remote_where(rc, err);
 	*out = remote_instance(rc, res, err);
 	json_object_put(res);
 	return *out ? 0 : -1;
@@ -341,7 +352,7 @@ remote_define(struct bconn *c, const struct define_spec *spec, struct instance *
 	if (spec->name != NULL)
 		json_object_object_add(args, "name", json_object_new_string(spec->name));
 	if (remote_call(rc, "define", args, REMOTE_OP_TIMEOUT_MS, &res, err) < 0)
-		return berr_wrap(err, "on `%s'", rc->label);
+		return remote_where(rc, err);
 	*out = remote_instance(rc, res, err);
 	json_object_put(res);
 	return *out ? 0 : -1;
@@ -365,7 +376,7 @@ remote_inst_op(struct instance *inst, const char *op, json_object *extra, int ti
 		json_object_put(extra);
 	}
 	if (remote_call(rc, op, args, timeout_ms, NULL, err) < 0)
-		return berr_wrap(err, "on `%s'", rc->label);
+		return remote_where(rc, err);
 	return 0;
 }
 
@@ -444,8 +455,8 @@ remote_stats(struct bconn *c, struct instance **v, size_t n, struct inst_stats *
 		for (i = 0; i < batch; i++)
 			json_object_array_add(list, remote_inst_args(v[done + i]));
 		json_object_object_add(args, "instances", list);
-		if (remote_call(rc, "stats", args, REMOTE_CALL_TIMEOUT_MS, &res, err) < 0)
-			return berr_wrap(err, "stats from `%s'", rc->label);
+		if (remote_call(rc, "stats", args, CALL_TIMEOUT(rc), &res, err) < 0)
+			return remote_where(rc, err);
 		if (!json_object_object_get_ex(res, "stats", &arr) ||
 		    !json_object_is_type(arr, json_type_array) || json_object_array_length(arr) != batch) {
 			json_object_put(res);
@@ -489,8 +500,8 @@ remote_info(struct instance *inst, json_object **out, struct berr *err)
 
 	if (rc == NULL)
 		return -1;
-	if (remote_call(rc, "info", remote_inst_args(inst), REMOTE_CALL_TIMEOUT_MS, &res, err) < 0)
-		return berr_wrap(err, "on `%s'", rc->label);
+	if (remote_call(rc, "info", remote_inst_args(inst), CALL_TIMEOUT(rc), &res, err) < 0)
+		return remote_where(rc, err);
 	if (!json_object_is_type(res, json_type_object)) {
 		json_object_put(res);
 		return berr_set(err, BERR_PROTO, "the proxy on `%s' answered info with no object", rc->label);
@@ -519,8 +530,8 @@ remote_host_info(struct bconn *c, json_object **out, struct berr *err)
 	struct remote_conn *rc = rconn(c);
 	json_object *res = NULL, *o, *conns;
 
-	if (remote_call(rc, "host_info", NULL, REMOTE_CALL_TIMEOUT_MS, &res, err) < 0)
-		return berr_wrap(err, "host information of `%s'", rc->label);
+	if (remote_call(rc, "host_info", NULL, CALL_TIMEOUT(rc), &res, err) < 0)
+		return remote_where(rc, err);
 	o = json_object_new_object();
 	json_object_object_add(o, "host", json_object_new_string(rc->label));
 	if (rc->remote_host)
@@ -584,8 +595,8 @@ remote_subscribe_events(struct bconn *c, backend_event_cb cb, void *arg, struct 
 	rc->event_arg = arg;
 	json_object_array_add(ev, json_object_new_string("*"));
 	json_object_object_add(args, "events", ev);
-	if (remote_call(rc, "subscribe", args, REMOTE_CALL_TIMEOUT_MS, NULL, err) < 0)
-		return berr_wrap(err, "subscribing to events of `%s'", rc->label);
+	if (remote_call(rc, "subscribe", args, CALL_TIMEOUT(rc), NULL, err) < 0)
+		return remote_where(rc, err);
 	return 0;
 }
 
@@ -808,8 +819,8 @@ remote_console_open(struct instance *inst, int *fd_out, struct berr *err)
 
 	if (rc == NULL)
 		return -1;
-	if (remote_call(rc, "console_open", remote_inst_args(inst), REMOTE_CALL_TIMEOUT_MS, &res, err) < 0)
-		return berr_wrap(err, "on `%s'", rc->label);
+	if (remote_call(rc, "console_open", remote_inst_args(inst), CALL_TIMEOUT(rc), &res, err) < 0)
+		return remote_where(rc, err);
 	id = jint(res, "ch", -1);
 	json_object_put(res);
 	if (id < 0)
@@ -935,7 +946,7 @@ remote_wait_banner(struct remote_conn *rc, int64_t deadline, struct berr *err)
 		len = 0;
 	}
 	if (noise[0] != '\0') {
-		char msg[BERR_MSG_MAX];
+		char msg[2 * BERR_MSG_MAX];
 
 		snprintf(msg, sizeof msg, "%s; the remote side is not berth proxy: it printed `%s'", err->msg,
 			 noise);
@@ -967,6 +978,8 @@ remote_connect(struct remote_conn *rc, struct berr *err)
 	if (proto_client_open_fds(rc->proc.from_fd, rc->proc.to_fd, "berth-remote", left, &rc->client,
 				  err) < 0) {
 		rc->proc.from_fd = rc->proc.to_fd = -1;
+		if (err->code == BERR_PROTO)
+			berr_wrap(err, "the remote side does not speak berth's protocol");
 		remote_proc_reap(&rc->proc, 1000);
 		remote_proc_explain(&rc->proc, err);
 		goto fail;

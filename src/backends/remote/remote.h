@@ -59,6 +59,8 @@ struct remote_target {
 	size_t nconnect;
 	char *label;		/* host label shown for its instances, or NULL */
 	int timeout_ms;		/* handshake timeout */
+	int timeout_set;	/* given by ?timeout= or $BERTH_REMOTE_TIMEOUT:
+				 * also bounds list, stats and info calls */
 };
 
 int remote_target_parse(const char *uri, struct remote_target *t, struct berr *err);

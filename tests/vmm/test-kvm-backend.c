@@ -1,0 +1,166 @@
+/*
+ * test-kvm-backend.c - the kvm backend's ops table driven directly, as the
+ * core's session does: define, start, list, get, stats, console_open,
+ * pause/resume with the matching events delivered through the event loop,
+ * and the event a subscriber gets when the VMM is killed with -9 (the
+ * backend notices the control socket closing).
+ */
+#include "config.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "backends/backends.h"
+#include "core/dirs.h"
+#include "core/loop.h"
+#include "core/util.h"
+
+struct rec {
+	int n;
+	char last_type[32];
+	enum inst_state last_state;
+	char last_detail[256];
+};
+
+static void
+on_event(const struct backend_event *ev, void *arg)
+{
+	struct rec *r = arg;
+
+	r->n++;
+	snprintf(r->last_type, sizeof r->last_type, "%s", ev->type);
+	r->last_state = ev->state;
+	snprintf(r->last_detail, sizeof r->last_detail, "%s", ev->detail ? ev->detail : "");
+	printf("# event %s %s %s\n", ev->type, inst_state_name(ev->state), r->last_detail);
+}
+
+/* Run the loop until an event with this state arrives (or 10 s pass). */
+static int
+wait_state(struct loop *l, struct rec *r, enum inst_state st)
+{
+	int64_t end = now_ms() + 10000;
+
+	while (now_ms() < end) {
+		if (r->n && !strcmp(r->last_type, "state") && r->last_state == st)
+			return 1;
+		loop_run_once(l, 100);
+	}
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct backend_ops *ops = &kvm_backend_ops;
+	const char *top = getenv("top_builddir");
+	struct loop *l = loop_new();
+	struct bconn *c = NULL;
+	struct instance *inst = NULL, *got = NULL;
+	struct inst_list list = { 0 };
+	struct inst_stats st;
+	struct berr err = { 0 };
+	struct rec rec = { 0 };
+	struct define_spec spec = { 0 };
+	char *guest, *cmd, buf[4096], *pidfile;
+	struct berth_dirs dirs;
+	int fd, n = 0;
+
+	if (access("/dev/kvm", R_OK | W_OK) < 0) {
+		printf("SKIP: needs read/write /dev/kvm\n");
+		return 77;
+	}
+	if (top == NULL || getenv("BERTH_VMM") == NULL) {
+		printf("not ok - run through make check (top_builddir, BERTH_VMM)\n");
+		return 1;
+	}
+	guest = xasprintf("%s/counter.img", getenv("BERTH_TEST_TMP") ? getenv("BERTH_TEST_TMP") : "/tmp");
+	cmd = xasprintf("%s/tests/vmm/mkguest counter %s", top, guest);
+	ok(system(cmd) == 0, "mkguest counter");
+
+	ok(ops->probe(&err) == 0, "probe: /dev/kvm usable");
+	ok(ops->open(&c, NULL, l, &err) == 0, "open");
+	is_str(ops->host(c), "localhost", "host is localhost");
+
+	spec.json = json_object_new_object();
+	json_object_object_add(spec.json, "name", json_object_new_string("ev1"));
+	json_object_object_add(spec.json, "kernel", json_object_new_string(guest));
+	json_object_object_add(spec.json, "memory_mib", json_object_new_int(16));
+	ok(ops->define(c, &spec, &inst, &err) == 0, "define");
+	if (inst == NULL) {
+		printf("# %s\n", err.msg);
+		return tap_done();
+	}
+	is_int(inst->state, INST_STOPPED, "defined VM is stopped");
+	is_int(inst->memory_kib, 16384, "memory from the definition");
+
+	ok(ops->start(inst, &err) == 0, "start");
+	ok(ops->subscribe_events(c, on_event, &rec, &err) == 0, "subscribe_events");
+	ok(ops->get(c, "ev1", &got, &err) == 0 && got->state == INST_RUNNING, "get: running");
+	instance_free(got);
+	ok(ops->list(c, &list, &err) == 0 && list.n == 1 && list.v[0]->state == INST_RUNNING,
+	   "list: one running VM");
+	inst_list_clear(&list);
+
+	ok(ops->pause(inst, &err) == 0, "pause");
+	ok(wait_state(l, &rec, INST_PAUSED), "a paused state event arrives");
+	ok(ops->resume(inst, &err) == 0, "resume");
+	ok(wait_state(l, &rec, INST_RUNNING), "a running state event arrives");
+
+	usleep(300000);
+	ok(ops->stats(c, &inst, 1, &st, &err) == 0 && st.valid, "stats valid");
+	ok(st.cpu_time_ns > 0, "stats: cpu time counted");
+	is_int(st.mem_total_kib, 16384, "stats: memory total");
+
+	ok(ops->console_open(inst, &fd, &err) == 0, "console_open");
+	for (int64_t end = now_ms() + 5000; now_ms() < end && n < (int)sizeof buf - 1;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t k;
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		k = read(fd, buf + n, sizeof buf - 1 - (size_t)n);
+		if (k <= 0)
+			break;
+		n += (int)k;
+		buf[n] = 0;
+		if (strstr(buf, "tick"))
+			break;
+	}
+	close(fd);
+	ok(n > 0 && strstr(buf, "tick") != NULL, "console carries the guest's output");
+
+	/* The VMM dies: the subscriber hears about it from the closed socket. */
+	dirs_init(&dirs, &err);
+	pidfile = xasprintf("%s/vm/ev1/vmm.pid", dirs.run);
+	{
+		char *p = NULL;
+		ok(read_file(pidfile, &p, NULL, 64, &err) == 0, "vmm.pid exists");
+		if (p)
+			kill((pid_t)atoi(p), SIGKILL);
+		free(p);
+	}
+	ok(wait_state(l, &rec, INST_CRASHED), "killing the VMM is reported to subscribers as a crash");
+	got = NULL;
+	ok(ops->get(c, "ev1", &got, &err) == 0 && got->state == INST_CRASHED,
+	   "a VMM killed with -9 shows as crashed");
+	if (got && got->state != INST_CRASHED)
+		printf("# state %s, reason %s\n", inst_state_name(got->state), got->reason ? got->reason : "-");
+	instance_free(got);
+	ok(ops->kill(inst, SIGKILL, &err) < 0 && err.code == BERR_STATE, "kill of a dead VM: not running");
+	ok(ops->undefine(inst, &err) == 0, "undefine");
+	ok(ops->get(c, "ev1", &got, &err) < 0 && err.code == BERR_NOTFOUND, "gone after undefine");
+
+	instance_free(inst);
+	json_object_put(spec.json);
+	ops->close(c);
+	loop_free(l);
+	dirs_free(&dirs);
+	free(pidfile);
+	free(guest);
+	free(cmd);
+	return tap_done();
+}
