@@ -354,6 +354,23 @@ shell_set(struct shell *sh, int argc, char **argv)
 }
 
 static void
+shell_help_plugins(struct shell *sh)
+{
+	size_t i, n = script_command_count(), shown = 0;
+
+	for (i = 0; i < n; i++) {
+		const char *name = script_command_name(i);
+		const char *summary = script_command_summary(i);
+
+		if (name == NULL || name[0] == '_')
+			continue;
+		if (shown++ == 0)
+			fputs("\nplugin commands:\n", sh->out);
+		fprintf(sh->out, "  %-10s %s\n", name, summary ? summary : "");
+	}
+}
+
+static void
 shell_run_line(struct shell *sh, char *line)
 {
 	struct berr err = { 0 };
@@ -414,6 +431,8 @@ shell_run_line(struct shell *sh, char *line)
 			      sh->out);
 		fflush(sh->out);
 		sh->last_rc = cmd_run(&sh->s, argc, argv, sh->out, sh->errf, 1);
+		if (strcmp(argv[0], "help") == 0 && argc == 1)
+			shell_help_plugins(sh);
 		if (sh->s != NULL && sh->s->nfailures > 0)
 			session_clear_failures(sh->s);
 	}

@@ -51,9 +51,9 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Does a name need quoting for cmd_split? */
-static char *
-quote_word(const char *w)
+/* A word as cmd_split reads it back: quoted when it has blanks or quotes. */
+char *
+cmdline_quote(const char *w)
 {
 	const char *p;
 	char *out, *o;
@@ -161,7 +161,7 @@ cmdline_complete(struct tui *ui)
 		char *stem = xstrndup(c.v[0], common), *q, *rest, *line;
 		const char *sep = c.n == 1 ? " " : "";
 
-		q = c.n == 1 ? quote_word(stem) : xstrdup(stem);
+		q = c.n == 1 ? cmdline_quote(stem) : xstrdup(stem);
 		rest = xstrdup(e->buf + e->cur);
 		line = xasprintf("%.*s%s%s%s", (int)start, e->buf, q, sep, rest);
 		edit_set(e, line);

@@ -183,7 +183,10 @@ run_binding(struct tui *ui, const char *command)
 
 	for (p = command; *p; p++) {
 		if (*p == '%' && inst != NULL) {
-			tmp = xasprintf("%s'%s'", line, inst->name);
+			char *q = cmdline_quote(inst->name);
+
+			tmp = xasprintf("%s%s", line, q);
+			free(q);
 		} else {
 			tmp = xasprintf("%s%c", line, *p);
 		}
@@ -651,6 +654,8 @@ action_confirmed(struct tui *ui)
 		free(errors);
 		errors = tmp;
 	}
+	if (errors != NULL && *errors)
+		errors[strlen(errors) - 1] = '\0';	/* the last newline */
 	if (nerr == 0)
 		tui_status(ui, 0, "%s: %zu done", inst_op_name(ui->confirm_op), ok);
 	else if (ui->nconfirm == 1 && text_width(errors) < ui->cols - 2 && !strchr(errors, '\n'))

@@ -265,6 +265,7 @@ int modal_key(struct tui *ui, const struct tui_keypress *k);
 
 /* cmdline.c */
 void cmdline_complete(struct tui *ui);
+char *cmdline_quote(const char *word);
 void pager_draw(struct tui *ui);
 int pager_key(struct tui *ui, const struct tui_keypress *k);
 

@@ -5,14 +5,14 @@
  * which are written as two layers with libarchive, extracted with
  * layer_extract() and flattened with layer_flatten().  Whatever the entries
  * say, nothing may appear outside the work directory: the fuzzer aborts if
- * anything shows up in /tmp/berth-fuzz-outside.
+ * anything shows up in /dev/shm/berth-fuzz-outside.
  * (Built and run by tests/fuzz/run.sh once placed as tests/fuzz/fuzz-image-layer.c.)
  */
 // fuzz-sources: src/image/layer.c src/image/manifest.c src/image/ref.c src/image/sha256.c src/core/util.c src/core/error.c src/core/dirs.c
 // fuzz-libs: -larchive -ljson-c
-// fuzz-seed: d etc\nf etc/passwd\nl link\t/tmp/berth-fuzz-outside\nf link/pwned\n--\nf etc/.wh.passwd\nf .wh..wh..opq
-// fuzz-seed: l up\t../../../../../../tmp/berth-fuzz-outside\nh hl\tup/x\n--\nf up/y
-// fuzz-seed: d a\nf a/b\nh a/c\ta/b\n--\nf a/.wh.b\nl a\t/tmp/berth-fuzz-outside
+// fuzz-seed: d etc\nf etc/passwd\nl link\t/dev/shm/berth-fuzz-outside\nf link/pwned\n--\nf etc/.wh.passwd\nf .wh..wh..opq
+// fuzz-seed: l up\t../../../../../../dev/shm/berth-fuzz-outside\nh hl\tup/x\n--\nf up/y
+// fuzz-seed: d a\nf a/b\nh a/c\ta/b\n--\nf a/.wh.b\nl a\t/dev/shm/berth-fuzz-outside
 #include "config.h"
 
 #include <dirent.h>
@@ -30,7 +30,7 @@
 #include "core/util.h"
 #include "image/image-internal.h"
 
-#define OUTSIDE "/tmp/berth-fuzz-outside"
+#define OUTSIDE "/dev/shm/berth-fuzz-outside"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -113,7 +113,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int fd;
 
 	if (workdir == NULL) {
-		char tmpl[] = "/tmp/berth-fuzz-layer.XXXXXX";
+		char tmpl[] = "/dev/shm/berth-fuzz-layer.XXXXXX";	/* tmpfs: fsync is free */
 
 		workdir = xstrdup(mkdtemp(tmpl));
 		mkdir(OUTSIDE, 0755);
