@@ -22,16 +22,18 @@ local function run(args, ctx)
     i = i + 1
   end
 
-  -- Hosts grouped by backend: migration stays within one backend.
-  local groups, uri_of = {}, {}
+  -- Hosts grouped by backend (migration stays within one backend), each
+  -- known by its connection URI: two connections may share a host label.
+  local groups, label = {}, {}
   for _, h in ipairs(berth.hosts()) do
     if h.cpus and h.cpus > 0 then
+      local id = h.uri or (h.backend .. "/" .. h.host)
       groups[h.backend] = groups[h.backend] or { hosts = {}, instances = {} }
-      table.insert(groups[h.backend].hosts, { name = h.host, cpus = h.cpus, memory_kib = h.memory_kib })
-      uri_of[h.backend .. "/" .. h.host] = h.uri or h.host
+      table.insert(groups[h.backend].hosts, { name = id, cpus = h.cpus, memory_kib = h.memory_kib })
+      label[id] = h.host
     end
   end
-  local by_name = {}
+  local by_id = {}
   for _, inst in ipairs(berth.list { state = "running" }) do
     local g = groups[inst.backend]
     if g then
@@ -40,11 +42,20 @@ local function run(args, ctx)
         local st = inst:stats()
         if st then load = st.cpu_pct * inst.vcpus / 100 end
       end
-      table.insert(g.instances, { name = inst.name, host = inst.host, vcpus = inst.vcpus,
-                                  memory_kib = inst.memory, load = load })
-      by_name[inst.backend .. "/" .. inst.name] = inst
+      local info = inst:info() or {}
+      local id = info.uri or (inst.backend .. "/" .. inst.host)
+      table.insert(g.instances, { name = inst.name .. "@" .. id, host = id, vcpus = inst.vcpus,
+                                  memory_kib = inst.memory, load = load or (by_vcpus and inst.vcpus or nil) })
+      by_id[inst.name .. "@" .. id] = inst
     end
   end
+  -- Show host labels, or URIs where labels are ambiguous.
+  local seen, ambiguous = {}, false
+  for _, l in pairs(label) do
+    if seen[l] then ambiguous = true end
+    seen[l] = true
+  end
+  local function show(id) return ambiguous and id or label[id] end
 
   local all = {}
   for backend, g in pairs(groups) do
@@ -52,8 +63,9 @@ local function run(args, ctx)
       local moves = plan(g.hosts, g.instances,
                          { vcpu_ratio = berth.option("overcommit_warn") / 100, max_moves = max_moves })
       for _, m in ipairs(moves) do
-        m.backend = backend
-        all[#all + 1] = m
+        local inst = by_id[m.name]
+        all[#all + 1] = { inst = inst, name = inst.name, backend = backend, from = show(m.from),
+                          to = show(m.to), to_id = m.to, cpus = string.format("%.2f", m.load) }
       end
     end
   end
@@ -61,7 +73,6 @@ local function run(args, ctx)
     ctx.print("balanced: no move would spread load without overcommitting a host")
     return 0
   end
-  for _, m in ipairs(all) do m.cpus = string.format("%.2f", m.load) end
   ctx.print(fmt.table(all, { "name", "backend", "from", "to", "cpus" }))
   if dry then return 0 end
   if not yes and not berth.confirm(string.format("perform %d move(s)?", #all)) then
@@ -70,8 +81,7 @@ local function run(args, ctx)
   end
   local failed = 0
   for _, m in ipairs(all) do
-    local inst = by_name[m.backend .. "/" .. m.name]
-    local ok, err = inst:migrate { to = uri_of[m.backend .. "/" .. m.to] }
+    local ok, err = m.inst:migrate { to = m.to_id }
     if ok then
       ctx.print(string.format("moved %s to %s", m.name, m.to))
     else

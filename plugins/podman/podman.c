@@ -21,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -816,37 +818,33 @@ podman_exec(struct instance *inst, char *const argv[], int tty, int *status, str
 }
 
 /* The console: the attach endpoint upgrades the HTTP connection to a raw
- * stream (libcurl has no API for such a hijacked connection, so it only
- * connects the socket and the one request is written here).  Containers
+ * stream.  Containers
  * created with terminal = true give a raw byte stream; others interleave
- * 8-byte frame headers with the output. */
+ * 8-byte frame headers with the output.  (libcurl cannot hand over a
+ * hijacked connection, so this one request is written by hand.) */
 static int
 podman_console_open(struct instance *inst, int *fd_out, struct berr *err)
 {
 	struct podman_conn *pc = pconn(inst->conn);
 	const char *id = inst->priv ? inst->priv : inst->name;
 	char req[1024], hdr[4096], *esc;
-	curl_socket_t cs = CURL_SOCKET_BAD;
+	struct sockaddr_un sun;
 	size_t hlen = 0;
-	CURL *c;
 	int fd, n;
 
-	c = curl_easy_init();
-	if (c == NULL)
-		return berr_set(err, ENOMEM, "podman: curl_easy_init failed");
-	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, pc->sock);
-	curl_easy_setopt(c, CURLOPT_URL, "http://podman/");
-	curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-	if (curl_easy_perform(c) != CURLE_OK ||
-	    curl_easy_getinfo(c, CURLINFO_ACTIVESOCKET, &cs) != CURLE_OK || cs == CURL_SOCKET_BAD) {
-		curl_easy_cleanup(c);
-		return berr_set(err, BERR_REMOTE, "podman: cannot connect to %s", pc->sock);
-	}
-	fd = dup(cs);
-	curl_easy_cleanup(c);
+	if (strlen(pc->sock) >= sizeof sun.sun_path)
+		return berr_set(err, BERR_INVALID, "podman: socket path too long");
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return berr_errno(err, "podman: dup");
+		return berr_errno(err, "podman: socket");
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	strcpy(sun.sun_path, pc->sock);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
+		berr_errno(err, "podman: connecting to %s", pc->sock);
+		close(fd);
+		return -1;
+	}
 	esc = podman_escape(pc, id);
 	n = snprintf(req, sizeof req,
 		     "POST /v4.0.0/libpod/containers/%s/attach?stream=true&stdin=true&stdout=true&stderr=true HTTP/1.1\r\n"

@@ -257,6 +257,97 @@ proto_conn_queue(struct proto_conn *c, const char *buf, size_t len, struct berr 
 	return 0;
 }
 
+/* Length of the well-formed UTF-8 sequence at s (at most n bytes), or 0:
+ * no overlong forms, no surrogates, nothing above U+10FFFF. */
+static size_t
+proto_utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
+		return 0;
+	return len;
+}
+
+/* Copy json-c's output into a line the strict parser on the other side
+ * accepts, newline added.  json-c writes string bytes as they are, and NaN
+ * and Infinity as bare words; one such value (a file name in Latin-1, a
+ * metric with no data) would make the peer drop the whole connection.
+ * Invalid bytes become U+FFFD; the words, outside strings, become null. */
+static char *
+proto_wire_line(const char *s, size_t len, size_t *len_out)
+{
+	/* Worst case: every byte becomes 3 (U+FFFD); "NaN" becomes 4. */
+	char *line = xmalloc(len * 3 + 2), *o = line;
+	int in_string = 0;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char ch = (unsigned char)s[i];
+		size_t n;
+
+		if (in_string) {
+			if (ch == '\\' && i + 1 < len) {
+				*o++ = s[i++];
+				*o++ = s[i++];
+				continue;
+			}
+			if (ch == '"')
+				in_string = 0;
+			n = proto_utf8_seq((const unsigned char *)s + i, len - i);
+			if (n == 0) {
+				memcpy(o, "\xef\xbf\xbd", 3);
+				o += 3;
+				i++;
+				continue;
+			}
+			memcpy(o, s + i, n);
+			o += n;
+			i += n;
+			continue;
+		}
+		if (ch == '"') {
+			in_string = 1;
+		} else if (ch == 'N' && len - i >= 3 && memcmp(s + i, "NaN", 3) == 0) {
+			memcpy(o, "null", 4);
+			o += 4;
+			i += 3;
+			continue;
+		} else if (ch == '-' && len - i >= 9 && memcmp(s + i, "-Infinity", 9) == 0) {
+			memcpy(o, "null", 4);
+			o += 4;
+			i += 9;
+			continue;
+		} else if (ch == 'I' && len - i >= 8 && memcmp(s + i, "Infinity", 8) == 0) {
+			memcpy(o, "null", 4);
+			o += 4;
+			i += 8;
+			continue;
+		}
+		*o++ = (char)ch;
+		i++;
+	}
+	*o++ = '\n';
+	*len_out = (size_t)(o - line);
+	return line;
+}
+
 /* Serialise msg as one line (with its newline) into a new buffer. */
 static char *
 proto_serialise(json_object *msg, size_t *len_out, struct berr *err)
@@ -275,10 +366,12 @@ proto_serialise(json_object *msg, size_t *len_out, struct berr *err)
 		berr_set(err, BERR_PROTO, "message of %zu bytes is longer than %d", len + 1, PROTO_MAX_MSG);
 		return NULL;
 	}
-	line = xmalloc(len + 1);
-	memcpy(line, s, len);
-	line[len] = '\n';
-	*len_out = len + 1;
+	line = proto_wire_line(s, len, len_out);
+	if (*len_out > PROTO_MAX_MSG) {
+		free(line);
+		berr_set(err, BERR_PROTO, "message of %zu bytes is longer than %d", *len_out, PROTO_MAX_MSG);
+		return NULL;
+	}
 	return line;
 }
 
@@ -961,6 +1054,13 @@ proto_client_wait(struct proto_client *c, int64_t id, int64_t deadline, const ch
 			berr_wrap(err, "%s", op);
 			break;
 		}
+		/* Checked on every message, not only when the peer is quiet: a
+		 * server streaming events must not hold the caller forever. */
+		left = deadline - now_ms();
+		if (left <= 0) {
+			berr_set(err, BERR_TIMEOUT, "%s: no reply within %d ms", op, timeout_ms);
+			break;
+		}
 		if (proto_conn_pending(c->conn) > 0 && proto_conn_flush(c->conn, err) < 0) {
 			proto_client_salvage_reason(c, err);
 			proto_client_die(c, err);
@@ -982,11 +1082,6 @@ proto_client_wait(struct proto_client *c, int64_t id, int64_t deadline, const ch
 			proto_client_dispatch(c, msg);
 			json_object_put(msg);
 			continue;
-		}
-		left = deadline - now_ms();
-		if (left <= 0) {
-			berr_set(err, BERR_TIMEOUT, "%s: no reply within %d ms", op, timeout_ms);
-			break;
 		}
 		pfd[0].fd = c->conn->fd;
 		pfd[0].events = POLLIN;
@@ -1877,7 +1972,7 @@ proto_listen_unix(const char *path, int *fd_out, struct berr *err)
 	struct sockaddr_un sa;
 	struct stat st;
 	mode_t old_mask;
-	int fd, r;
+	int fd, r, saved;
 
 	*fd_out = -1;
 	if (proto_unix_addr(path, &sa, err) < 0)
@@ -1887,14 +1982,22 @@ proto_listen_unix(const char *path, int *fd_out, struct berr *err)
 
 		if (!S_ISSOCK(st.st_mode))
 			return berr_set(err, EEXIST, "`%s' exists and is not a socket", path);
-		/* Somebody still listening there is not stale. */
-		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		/* Somebody still listening there is not stale.  Non-blocking: a
+		 * blocking connect(2) waits as long as the listener's backlog is
+		 * full (EAGAIN here: busy, so alive).  Only a refused connection
+		 * proves the socket stale. */
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (probe < 0)
 			return berr_errno(err, "socket");
 		r = connect(probe, (struct sockaddr *)&sa, sizeof sa);
+		saved = errno;
 		close(probe);
-		if (r == 0)
+		if (r == 0 || saved == EAGAIN || saved == EINPROGRESS)
 			return berr_set(err, EADDRINUSE, "`%s' is in use by a running server", path);
+		if (saved != ECONNREFUSED && saved != ENOENT) {
+			errno = saved;
+			return berr_errno(err, "checking whether `%s' is in use", path);
+		}
 		if (unlink(path) < 0 && errno != ENOENT)
 			return berr_errno(err, "removing stale socket `%s'", path);
 	}

@@ -560,6 +560,17 @@ cgroup_apply(struct cgroup *cg, const struct oci_resources *r, struct berr *err)
 }
 
 int
+cgroup_allow_device(struct cgroup *cg, char type, int64_t major, int64_t minor, struct berr *err)
+{
+	char rule[96];
+
+	if (cg->mode == CG_V2 || cg->v1_dir[CGC_DEVICES] == NULL || type == 'p')
+		return 0;
+	device_rule_text(rule, sizeof rule, type == 'u' ? 'c' : type, major, minor, "rwm");
+	return write_str(cg->v1_dir[CGC_DEVICES], "devices.allow", rule, err);
+}
+
+int
 cgroup_add_pid(struct cgroup *cg, pid_t pid, struct berr *err)
 {
 	char buf[32];

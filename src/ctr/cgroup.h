@@ -49,6 +49,8 @@ int cgroup_open(struct cgroup *cg, const char *rel, struct berr *err);
 /* Create the directories (enabling v2 controllers on the way). */
 int cgroup_create(struct cgroup *cg, const char *rel, struct berr *err);
 int cgroup_apply(struct cgroup *cg, const struct oci_resources *r, struct berr *err);
+/* v1 device cgroup: allow a node of linux.devices (no-op elsewhere). */
+int cgroup_allow_device(struct cgroup *cg, char type, int64_t major, int64_t minor, struct berr *err);
 int cgroup_add_pid(struct cgroup *cg, pid_t pid, struct berr *err);
 int cgroup_stats(struct cgroup *cg, struct cg_stats *st, struct berr *err);
 /* Signal every process in the group; returns how many were signalled. */

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -40,7 +41,7 @@
 #include "ctr/rootfs.h"
 #include "ctr/security.h"
 
-enum sync_type { SYNC_GO = 1, SYNC_CREATED, SYNC_START, SYNC_ERROR };
+enum sync_type { SYNC_GO = 1, SYNC_CREATED, SYNC_START, SYNC_ERROR, SYNC_PTY };
 
 struct sync_msg {
 	int32_t type;
@@ -66,21 +67,145 @@ sync_send(int fd, int type, const struct berr *e)
 	return n == (ssize_t)sizeof m ? 0 : -1;
 }
 
-/* 1: message; 0: EOF; -1: error. */
+/* Send a terminal master (SCM_RIGHTS) with a SYNC_PTY message. */
 static int
-sync_recv(int fd, struct sync_msg *m)
+sync_send_fd(int sock, int fd)
 {
+	struct sync_msg m;
+	struct iovec iov = { &m, sizeof m };
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct msghdr mh;
+	struct cmsghdr *cm;
 	ssize_t n;
 
+	memset(&m, 0, sizeof m);
+	m.type = SYNC_PTY;
+	memset(&mh, 0, sizeof mh);
+	memset(cbuf, 0, sizeof cbuf);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof cbuf;
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof fd);
 	do
-		n = recv(fd, m, sizeof *m, 0);
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof m ? 0 : -1;
+}
+
+/* 1: message; 0: EOF; -1: error.  A descriptor that came with it lands in
+ * *fd_out (when fd_out is given; else it is closed). */
+static int
+sync_recv_fd(int fd, struct sync_msg *m, int *fd_out)
+{
+	struct iovec iov = { m, sizeof *m };
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	if (fd_out)
+		*fd_out = -1;
+	memset(&mh, 0, sizeof mh);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof cbuf;
+	do
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	for (cm = CMSG_FIRSTHDR(&mh); n > 0 && cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len == CMSG_LEN(sizeof(int))) {
+			int got;
+
+			memcpy(&got, CMSG_DATA(cm), sizeof got);
+			if (fd_out && *fd_out < 0)
+				*fd_out = got;
+			else
+				close(got);
+		}
+	}
 	if (n == 0)
 		return 0;
 	if (n != (ssize_t)sizeof *m)
 		return -1;
 	m->text[sizeof m->text - 1] = '\0';
 	return 1;
+}
+
+static int
+sync_recv(int fd, struct sync_msg *m)
+{
+	return sync_recv_fd(fd, m, NULL);
+}
+
+/* A terminal from the container's own devpts (so ttyname works inside):
+ * returns the slave, with the master sent to the parent; -1 if the
+ * container has no usable /dev/pts/ptmx. */
+static int
+container_pty(int sync)
+{
+	char name[64];
+	int master, slave;
+
+	master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		return -1;
+	if (unlockpt(master) < 0 || ptsname_r(master, name, sizeof name) != 0 ||
+	    (slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+		close(master);
+		return -1;
+	}
+	if (sync_send_fd(sync, master) < 0) {
+		close(master);
+		close(slave);
+		return -1;
+	}
+	close(master);
+	return slave;
+}
+
+/* Bind the terminal onto /dev/console (after pivot_root). */
+static int
+bind_console(int slave, struct berr *err)
+{
+	char name[64], tpath[64];
+	int rootfd, fd;
+
+	if (ptsname_r(slave, name, sizeof name) != 0 && ttyname_r(slave, name, sizeof name) != 0)
+		return berr_errno(err, "naming the terminal");
+	rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return berr_errno(err, "opening /");
+	fd = rootfs_resolve(rootfd, "/dev/console", RF_CREATE_FILE, err);
+	close(rootfd);
+	if (fd < 0)
+		return berr_wrap(err, "/dev/console");
+	snprintf(tpath, sizeof tpath, "/proc/self/fd/%d", fd);
+	if (mount(name, tpath, NULL, MS_BIND, NULL) < 0) {
+		berr_errno(err, "binding the terminal on /dev/console");
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int
+config_has_devpts(const struct oci_config *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nmounts; i++)
+		if (c->mounts[i].type && strcmp(c->mounts[i].type, "devpts") == 0 &&
+		    strcmp(c->mounts[i].destination, "/dev/pts") == 0)
+			return 1;
+	return 0;
 }
 
 static void
@@ -270,6 +395,7 @@ child_main(const struct ctr_create_opts *o, int sync)
 	struct rootfs_opts ro;
 	struct sec_identity id;
 	char **env;
+	int own_pty;
 
 	if (sync_recv(sync, &m) != 1 || m.type != SYNC_GO)
 		_exit(126);
@@ -284,7 +410,8 @@ child_main(const struct ctr_create_opts *o, int sync)
 			child_fail(sync, &err);
 		}
 	}
-	if (setup_stdio(o->pty_slave, o->stdio, &err) < 0)
+	own_pty = o->pty_slave >= 0 && config_has_devpts(c);
+	if (!own_pty && setup_stdio(o->pty_slave, o->stdio, &err) < 0)
 		child_fail(sync, &err);
 	if (c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0) {
 		berr_errno(&err, "sethostname");
@@ -314,8 +441,22 @@ child_main(const struct ctr_create_opts *o, int sync)
 	ro.cfg = c;
 	ro.rootfs = rootfs;
 	ro.userns = userns != NULL;
-	ro.pty_slave = o->pty_slave;
-	if (rootfs_setup(&ro, &err) < 0 || rootfs_finalize(&ro, &err) < 0)
+	ro.pty_slave = own_pty ? -1 : o->pty_slave;
+	if (rootfs_setup(&ro, &err) < 0)
+		child_fail(sync, &err);
+	if (own_pty) {
+		/* Prefer a terminal of the container's devpts; the monitor's
+		 * host terminal stays the fallback. */
+		int slave = container_pty(sync);
+
+		if (slave < 0)
+			slave = o->pty_slave;
+		if (bind_console(slave, &err) < 0 || setup_stdio(slave, o->stdio, &err) < 0)
+			child_fail(sync, &err);
+		if (slave > 2)
+			close(slave);
+	}
+	if (rootfs_finalize(&ro, &err) < 0)
 		child_fail(sync, &err);
 	if (sec_set_rlimits(c, &err) < 0)
 		child_fail(sync, &err);
@@ -381,7 +522,18 @@ static int
 wait_created(struct ctr_proc *p, struct berr *err)
 {
 	struct sync_msg m;
-	int rc = sync_recv(p->sync_fd, &m);
+	int rc, fd;
+
+	for (;;) {
+		rc = sync_recv_fd(p->sync_fd, &m, &fd);
+		if (rc == 1 && m.type == SYNC_PTY && fd >= 0 && p->pty_master < 0) {
+			p->pty_master = fd;
+			continue;
+		}
+		if (fd >= 0)
+			close(fd);
+		break;
+	}
 
 	if (rc == 1 && m.type == SYNC_CREATED)
 		return 0;
@@ -401,6 +553,7 @@ ctr_create(const struct ctr_create_opts *o, struct ctr_proc *p, struct berr *err
 	memset(p, 0, sizeof *p);
 	p->pid = -1;
 	p->sync_fd = -1;
+	p->pty_master = -1;
 	if (!oci_config_namespace(c, CLONE_NEWNS))
 		return berr_set(err, BERR_INVALID, "linux.namespaces: a mount namespace is required");
 	for (i = 0; i < c->nnamespaces; i++)
@@ -410,6 +563,10 @@ ctr_create(const struct ctr_create_opts *o, struct ctr_proc *p, struct berr *err
 		return berr_wrap(err, "cgroup %s", o->cgroup_rel);
 	if (cgroup_apply(&p->cg, &c->resources, err) < 0)
 		goto fail_cg;
+	for (i = 0; i < c->ndevices; i++)
+		if (cgroup_allow_device(&p->cg, c->devices[i].type, c->devices[i].major,
+					c->devices[i].minor, err) < 0)
+			goto fail_cg;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		berr_errno(err, "socketpair");
 		goto fail_cg;
@@ -469,6 +626,10 @@ ctr_create(const struct ctr_create_opts *o, struct ctr_proc *p, struct berr *err
 	return 0;
 
 fail_child:
+	if (p->pty_master >= 0) {
+		close(p->pty_master);
+		p->pty_master = -1;
+	}
 	kill(p->pid, SIGKILL);
 	while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
 		;
@@ -584,6 +745,7 @@ ctr_exec_spawn(const struct ctr_exec_opts *o, pid_t *pid_out, struct berr *err)
 		struct berr e = { 0 };
 		struct cgroup cg;
 		pid_t child;
+		int own_slave = -1;
 
 		close(sv[0]);
 		(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -599,6 +761,12 @@ ctr_exec_spawn(const struct ctr_exec_opts *o, pid_t *pid_out, struct berr *err)
 				child_fail(sv[1], &e);
 			}
 			close(nsfd[k]);
+		}
+		if (o->pty_slave >= 0 && o->want_container_pty) {
+			int slave = container_pty(sv[1]);
+
+			if (slave >= 0)
+				own_slave = slave;
 		}
 		child = fork();
 		if (child < 0) {
@@ -622,8 +790,10 @@ ctr_exec_spawn(const struct ctr_exec_opts *o, pid_t *pid_out, struct berr *err)
 			struct sec_identity id;
 			char **env = o->env ? o->env : (c->env ? c->env : default_env());
 
-			if (setup_stdio(o->pty_slave, o->stdio, &e) < 0)
+			if (setup_stdio(own_slave >= 0 ? own_slave : o->pty_slave, o->stdio, &e) < 0)
 				child_fail(sv[1], &e);
+			if (own_slave > 2)
+				close(own_slave);
 			if (sec_set_rlimits(c, &e) < 0)
 				child_fail(sv[1], &e);
 			if (enter_cwd(o->cwd ? o->cwd : c->cwd, &e) < 0)
@@ -653,8 +823,25 @@ ctr_exec_spawn(const struct ctr_exec_opts *o, pid_t *pid_out, struct berr *err)
 	/* The grandchild is reparented; we want it as our child: mark ourselves
 	 * a subreaper beforehand would be needed.  Instead the caller sets
 	 * PR_SET_CHILD_SUBREAPER (see main.c / monitor.c). */
-	rc = sync_recv(sv[0], &m);
+	if (o->master_out)
+		*o->master_out = -1;
+	for (;;) {
+		int fd;
+
+		rc = sync_recv_fd(sv[0], &m, &fd);
+		if (rc == 1 && m.type == SYNC_PTY && fd >= 0 && o->master_out && *o->master_out < 0) {
+			*o->master_out = fd;
+			continue;
+		}
+		if (fd >= 0)
+			close(fd);
+		break;
+	}
 	if (rc != 1 || m.type != SYNC_CREATED) {
+		if (o->master_out && *o->master_out >= 0) {
+			close(*o->master_out);
+			*o->master_out = -1;
+		}
 		if (rc == 1 && m.type == SYNC_ERROR)
 			berr_set(err, m.code ? m.code : EIO, "%s", m.text);
 		else

@@ -36,6 +36,7 @@ struct ctr_proc {
 	int sync_fd;			/* to the init until it execs; -1 after */
 	struct cgroup cg;
 	char veth[16];			/* host side of the veth pair, or "" */
+	int pty_master;			/* the container's own terminal master, or -1 */
 };
 
 /* Create: returns once the init is set up and waits for start. */
@@ -55,6 +56,10 @@ struct ctr_exec_opts {
 	gid_t gid;
 	int pty_slave;			/* or -1: use stdio[] */
 	int stdio[3];
+	/* With pty_slave: try a terminal of the container's devpts first; its
+	 * master comes back in *master_out (-1 if the fallback was used). */
+	int want_container_pty;
+	int *master_out;
 };
 
 /* Fork a process that joins the container and runs argv; returns its pid

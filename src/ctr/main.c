@@ -346,22 +346,8 @@ do_create(const struct create_args *a)
 		if (null >= 0) {
 			dup2(null, 0);
 			dup2(null, 1);
+			dup2(null, 2);	/* monitor.log once the state dir exists */
 			close(null);
-		}
-		{
-			char *mlog = xasprintf("%s/.monitor-%s.log", root, a->id);
-			int lfd;
-
-			(void)mkdir_p(root, 0711, NULL);
-			lfd = open(mlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-			if (lfd >= 0) {
-				dup2(lfd, 2);
-				close(lfd);
-			} else if (null >= 0) {
-				dup2(0, 2);
-			}
-			(void)unlink(mlog);
-			free(mlog);
 		}
 		signal(SIGHUP, SIG_IGN);
 		signal(SIGINT, SIG_IGN);
@@ -898,7 +884,7 @@ cmd_exec(int argc, char **argv)
 	char *root = root_dir(), *cfgdir;
 	char **env = NULL;
 	size_t nenv = 0, i;
-	int c, tty = 0, status = 0, master = -1, slave = -1;
+	int c, tty = 0, status = 0, master = -1, slave = -1, own_master = -1;
 	pid_t pid;
 
 	memset(&eo, 0, sizeof eo);
@@ -999,8 +985,20 @@ cmd_exec(int argc, char **argv)
 	}
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (tty) {
+		eo.want_container_pty = 1;
+		eo.master_out = &own_master;
+	}
 	if (ctr_exec_spawn(&eo, &pid, &err) < 0)
 		die(&err);
+	if (own_master >= 0) {
+		struct winsize ws;
+
+		if (ioctl(master, TIOCGWINSZ, &ws) == 0)
+			(void)ioctl(own_master, TIOCSWINSZ, &ws);
+		close(master);
+		master = own_master;
+	}
 	if (tty) {
 		close(slave);
 		proxy_terminal(master, pid, &status);

@@ -1021,7 +1021,7 @@ copy_config(const char *bundle, const char *dir, struct berr *err)
 	int rc = read_file(src, &buf, &len, OCI_CONFIG_MAX_BYTES, err);
 
 	if (rc == 0) {
-		rc = atomic_write_file(dst, buf, len, 0600, err);
+		rc = state_write_file(dst, buf, len, err);
 		free(buf);
 	}
 	free(src);
@@ -1060,12 +1060,24 @@ monitor_run(const struct monitor_opts *o, int *exit_code, struct berr *err)
 		m->st = NULL;
 		goto fail_early;
 	}
+	if (o->detach) {
+		/* The detached monitor's own diagnostics (sanitizers, crashes). */
+		int lfd;
+
+		path = xasprintf("%s/monitor.log", m->st->dir);
+		lfd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (lfd >= 0) {
+			dup2(lfd, STDERR_FILENO);
+			close(lfd);
+		}
+		free(path);
+	}
 	path = xasprintf("%s/monitor.pid", m->st->dir);
 	{
 		char pidbuf[32];
 
 		snprintf(pidbuf, sizeof pidbuf, "%d\n", (int)getpid());
-		(void)atomic_write_file(path, pidbuf, strlen(pidbuf), 0600, NULL);
+		(void)state_write_file(path, pidbuf, strlen(pidbuf), NULL);
 	}
 	free(path);
 	if (copy_config(o->bundle, m->st->dir, err) < 0)
@@ -1172,6 +1184,17 @@ monitor_run(const struct monitor_opts *o, int *exit_code, struct berr *err)
 	if (pty_slave >= 0) {
 		close(pty_slave);
 		pty_slave = -1;
+	}
+	if (m->proc.pty_master >= 0) {
+		/* The container made its own terminal: use that one. */
+		struct winsize ws;
+
+		if (m->out_fd >= 0 && ioctl(m->out_fd, TIOCGWINSZ, &ws) == 0)
+			(void)ioctl(m->proc.pty_master, TIOCSWINSZ, &ws);
+		if (m->out_fd >= 0)
+			close(m->out_fd);
+		m->out_fd = m->in_fd = m->proc.pty_master;
+		m->proc.pty_master = -1;
 	}
 	if (in_pipe[0] >= 0) {
 		close(in_pipe[0]);

@@ -447,6 +447,8 @@ make_device(int rootfd, const char *path, char type, int major, int minor, mode_
 			close(pfd);
 			return -1;
 		}
+		/* mknod honours the umask; the config's mode is meant exactly. */
+		(void)fchmodat(pfd, slash + 1, mode, 0);
 		(void)fchownat(pfd, slash + 1, uid, gid, AT_SYMLINK_NOFOLLOW);
 		close(pfd);
 		return 0;

@@ -222,6 +222,46 @@ state_load(const char *root, const char *id, struct ctr_state **out, struct berr
 	return 0;
 }
 
+/* Runtime state lives in a tmpfs (/run) and dies with the boot: atomic
+ * (temp file + rename) but without the fsyncs of persistent files. */
+int
+state_write_file(const char *path, const void *buf, size_t len, struct berr *err)
+{
+	char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+	const char *p = buf;
+	int fd;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		berr_errno(err, "creating %s", tmp);
+		free(tmp);
+		return -1;
+	}
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			berr_errno(err, "writing %s", tmp);
+			close(fd);
+			unlink(tmp);
+			free(tmp);
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (close(fd) < 0 || rename(tmp, path) < 0) {
+		berr_errno(err, "writing %s", path);
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	return 0;
+}
+
 static void
 add_str(json_object *o, const char *key, const char *v)
 {
@@ -253,7 +293,7 @@ state_save(const struct ctr_state *s, struct berr *err)
 	json_object_object_add(o, "paused", json_object_new_boolean(s->paused));
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	path = xasprintf("%s/state.json", s->dir);
-	rc = atomic_write_file(path, text, strlen(text), 0600, err);
+	rc = state_write_file(path, text, strlen(text), err);
 	free(path);
 	json_object_put(o);
 	return rc;
@@ -273,7 +313,7 @@ state_save_exit(const struct ctr_state *s, struct berr *err)
 	add_str(o, "finished", s->finished);
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	path = xasprintf("%s/exit.json", s->dir);
-	rc = atomic_write_file(path, text, strlen(text), 0600, err);
+	rc = state_write_file(path, text, strlen(text), err);
 	free(path);
 	json_object_put(o);
 	return rc;

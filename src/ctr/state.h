@@ -58,5 +58,7 @@ uint64_t state_pid_starttime(pid_t pid);
 /* Ids of every container under root (caller frees each and the array). */
 int state_list(const char *root, char ***ids, size_t *n, struct berr *err);
 char *state_now_rfc3339(void);
+/* Atomic (temp + rename) write of a runtime file, without fsync. */
+int state_write_file(const char *path, const void *buf, size_t len, struct berr *err);
 
 #endif

@@ -276,10 +276,6 @@ berth_create(lua_State *L)
 
 /* ---- events ---- */
 
-struct event_call {
-	const struct berth_event *ev;
-};
-
 static void
 set_str(lua_State *L, const char *k, const char *v)
 {
@@ -488,7 +484,8 @@ cmd_refused_in_sandbox(const char *name)
 }
 
 /* berth.cmd("list --json") or berth.cmd{"list", "--json"}
- * -> output, exit code | nil, error output, exit code.
+ * -> output, exit code | nil, error output (or the output when there is
+ * none), exit code.
  * Runs the command table as the shell does (plugin commands included).
  * [-1, +2|3, e] */
 static int
@@ -558,7 +555,13 @@ berth_cmd(lua_State *L)
 	lua_pushnil(L);
 	while (elen > 0 && (ebuf[elen - 1] == '\n' || ebuf[elen - 1] == ' '))
 		elen--;
-	lua_pushlstring(L, ebuf, elen);
+	while (olen > 0 && (obuf[olen - 1] == '\n' || obuf[olen - 1] == ' '))
+		olen--;
+	/* The error output, or the output when a command reported there. */
+	if (elen > 0)
+		lua_pushlstring(L, ebuf, elen);
+	else
+		lua_pushlstring(L, obuf, olen);
 	lua_pushinteger(L, rc);
 	free(obuf);
 	free(ebuf);
@@ -712,7 +715,7 @@ berth_connect(lua_State *L)
 {
 	struct script *sc = script_of(L);
 	const char *uri = luaL_optstring(L, 1, NULL);
-	const char *backend = luaL_optstring(L, 2, "libvirt");
+	const char *backend = luaL_optstring(L, 2, uri ? session_backend_for_uri(uri) : "libvirt");
 	struct berr err = { 0 };
 
 	if (backend_find(backend) == NULL) {
@@ -1116,23 +1119,27 @@ script_command_run(struct session **sp, int argc, char **argv, FILE *out, FILE *
 	L = sc->L;
 	if (sp != NULL && *sp != NULL)
 		script_set_session(sc, *sp);
+	/* Like a built-in command that needs a session: connected first. */
+	if (sc->s != NULL)
+		script_connect_defaults(sc->s);
 	top = lua_gettop(L);
+	/* The output handle, anchored below the call so that it outlives it
+	 * (the collector runs when the call ends). */
+	co = lua_newuserdatauv(L, sizeof *co, 0);	/* top + 1 */
+	co->f = out;
 	/* run(args, ctx), protected, with limits and interrupts. */
 	registry_table(L, &commands_key);
 	lua_getfield(L, -1, argv[0]);
 	lua_getfield(L, -1, "run");
-	lua_replace(L, top + 1);
-	lua_settop(L, top + 1);
+	lua_replace(L, top + 2);
+	lua_settop(L, top + 2);
 	lua_createtable(L, argc - 1, 0);
 	for (i = 1; i < argc; i++) {
 		lua_pushstring(L, argv[i]);
 		lua_rawseti(L, -2, i);
 	}
-	lua_createtable(L, 0, 3);
-	co = lua_newuserdatauv(L, sizeof *co, 0);
-	co->f = out;
-	lua_pushvalue(L, -1);
-	lua_setfield(L, -3, "_out");
+	lua_createtable(L, 0, 2);
+	lua_pushvalue(L, top + 1);
 	lua_pushcclosure(L, command_print, 1);
 	lua_setfield(L, -2, "print");
 	lua_pushboolean(L, sc->s != NULL);
@@ -1142,8 +1149,8 @@ script_command_run(struct session **sp, int argc, char **argv, FILE *out, FILE *
 		code = st == SCRIPT_INTERRUPTED ? 130 : CMD_EXIT_FAIL;
 		if (sc->exit_requested)
 			code = sc->exit_code;
-		lua_settop(L, top);
 		co->f = NULL;
+		lua_settop(L, top);
 		return code;
 	}
 	if (sc->exit_requested) {

@@ -459,8 +459,17 @@ linst_console_ensure(lua_State *L, struct linst *li, struct berr *err)
 	struct session *s;
 	int fd;
 
-	if (li->con_fd >= 0)
+	if (li->con_fd >= 0 && !li->con_eof)
 		return 0;
+	if (li->con_fd >= 0) {
+		/* The console ended (the instance stopped): open it again, keeping
+		 * what was buffered. */
+		if (li->con_watch > 0 && li->loop != NULL)
+			loop_remove_fd(li->loop, li->con_watch);
+		li->con_watch = 0;
+		close(li->con_fd);
+		li->con_fd = -1;
+	}
 	if (li->inst->backend->console_open == NULL)
 		return berr_set(err, BERR_NOTSUP, "console: not supported by backend %s",
 				backend_name(li->inst));

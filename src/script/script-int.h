@@ -50,6 +50,9 @@ script_of(lua_State *L)
 /* The global state if one exists (never creates it). */
 struct script *script_global_peek(void);
 
+/* Connect the default backends and --connect URIs once (no-op after). */
+void script_connect_defaults(struct session *s);
+
 /* The session, connected on demand from the global options; raises a Lua
  * error if none can be made. */
 struct session *script_need_session(lua_State *L);

@@ -99,24 +99,26 @@ script_interrupt_pending(void)
 	return script_interrupted != 0;
 }
 
+/* Nests: `run' inside the shell installs and removes it again, and the
+ * shell's stays in place. */
 void
 script_catch_sigint(int on, struct loop *loop)
 {
 	struct sigaction sa;
 
 	if (on) {
-		sigint_loop = loop;
-		if (sigint_installed)
+		if (loop != NULL)
+			sigint_loop = loop;
+		if (sigint_installed++ > 0)
 			return;
 		memset(&sa, 0, sizeof sa);
 		sa.sa_handler = script_on_sigint;
 		sigemptyset(&sa.sa_mask);
 		sa.sa_flags = 0;	/* no SA_RESTART: poll() must return */
-		if (sigaction(SIGINT, &sa, &sigint_saved) == 0)
-			sigint_installed = 1;
-	} else if (sigint_installed) {
+		if (sigaction(SIGINT, &sa, &sigint_saved) < 0)
+			sigint_installed = 0;
+	} else if (sigint_installed > 0 && --sigint_installed == 0) {
 		sigaction(SIGINT, &sigint_saved, NULL);
-		sigint_installed = 0;
 		sigint_loop = NULL;
 	}
 }
@@ -541,24 +543,36 @@ script_session(struct script *sc)
 	return sc ? sc->s : NULL;
 }
 
+/* Connect the default set (and --connect URIs) once, as the dispatcher
+ * does for commands that need a session. */
+void
+script_connect_defaults(struct session *s)
+{
+	const char *nodef = getenv("BERTH_NO_DEFAULT_LIBVIRT");
+
+	if (s == NULL || s->defaults_connected)
+		return;
+	session_connect_defaults(s, cmd_globals.connect, cmd_globals.nconnect,
+				 !cmd_globals.no_default_libvirt &&
+					 !(nodef != NULL && *nodef != '\0' && strcmp(nodef, "0") != 0));
+}
+
 struct session *
 script_need_session(lua_State *L)
 {
 	struct script *sc = script_of(L);
 	struct berr err = { 0 };
-	const char *nodef;
 	struct session *s;
 
-	if (sc->s != NULL)
+	if (sc->s != NULL) {
+		script_connect_defaults(sc->s);
 		return sc->s;
+	}
 	if (session_new(&s, &err) < 0) {
 		luaL_error(L, "%s", err.msg);
 		return NULL;
 	}
-	nodef = getenv("BERTH_NO_DEFAULT_LIBVIRT");
-	session_connect_defaults(s, cmd_globals.connect, cmd_globals.nconnect,
-				 !cmd_globals.no_default_libvirt &&
-					 !(nodef != NULL && *nodef != '\0' && strcmp(nodef, "0") != 0));
+	script_connect_defaults(s);
 	sc->s = s;
 	sc->own_session = 1;
 	script_apply_pending(sc);
@@ -871,4 +885,66 @@ script_run_string(struct script *sc, const char *code, const char *chunkname, in
 	lua_settop(L, top);
 	script_end(sc);
 	return st;
+}
+
+/* print() into a FILE (the upvalue), for script_eval_capture.
+ * [-n, +0, e] */
+static int
+script_print_to(lua_State *L)
+{
+	FILE *f = lua_touserdata(L, lua_upvalueindex(1));
+	int i, n = lua_gettop(L);
+
+	for (i = 1; i <= n; i++) {
+		size_t len;
+		const char *str = luaL_tolstring(L, i, &len);
+
+		if (i > 1)
+			fputc('\t', f);
+		fwrite(str, 1, len, f);
+		lua_pop(L, 1);
+	}
+	fputc('\n', f);
+	return 0;
+}
+
+int
+script_eval_capture(struct session *s, const char *code, char **output)
+{
+	struct berr err = { 0 };
+	struct script *sc = script_global(s, &err);
+	enum script_status st;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int rc = 1;
+
+	*output = NULL;
+	if (sc == NULL) {
+		*output = xstrdup(err.msg);
+		return 1;
+	}
+	f = open_memstream(&buf, &len);
+	if (f == NULL) {
+		*output = xstrdup("out of memory");
+		return 1;
+	}
+	/* print() must not write on the dashboard's screen. */
+	lua_getglobal(sc->L, "print");
+	lua_pushlightuserdata(sc->L, f);
+	lua_pushcclosure(sc->L, script_print_to, 1);
+	lua_setglobal(sc->L, "print");
+	st = script_run_string(sc, code, "=dashboard", 1, &rc, f, f);
+	lua_setglobal(sc->L, "print");
+	if (st == SCRIPT_INCOMPLETE) {
+		fputs("berth: incomplete Lua chunk\n", f);
+		rc = 1;
+	} else if (st == SCRIPT_OK) {
+		rc = 0;
+	}
+	fclose(f);
+	while (len > 0 && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	*output = buf;
+	return rc;
 }

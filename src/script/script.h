@@ -74,6 +74,12 @@ void script_set_args(struct script *sc, int argc, char **argv);
 enum script_status script_run_string(struct script *sc, const char *code, const char *chunkname,
 				     int print_results, int *exit_code, FILE *out, FILE *errf);
 
+/* For the dashboard's `:` line and other front-ends without a terminal:
+ * run one Lua chunk in the global state (s becomes its session), printing
+ * results as the shell does, with output and errors captured in *output
+ * (malloc'd, caller frees).  Returns 0, or the exit code of the failure. */
+int script_eval_capture(struct session *s, const char *code, char **output);
+
 /* SIGINT: interrupt whatever Lua runs now (async-signal-safe). */
 void script_interrupt(void);
 /* Clear a pending interrupt (before running something new). */

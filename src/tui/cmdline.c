@@ -187,6 +187,42 @@ out:
 	free(first);
 }
 
+/* ---- history of the : line (this session only) ---- */
+
+#define CMDLINE_HISTORY_MAX 100
+
+void
+cmdline_history_add(struct tui *ui, const char *line)
+{
+	while (*line == ' ' || *line == ':')
+		line++;
+	if (*line == '\0')
+		return;
+	if (ui->nhist > 0 && strcmp(ui->hist[ui->nhist - 1], line) == 0) {
+		ui->hist_pos = ui->nhist;
+		return;
+	}
+	if (ui->nhist == CMDLINE_HISTORY_MAX) {
+		free(ui->hist[0]);
+		memmove(ui->hist, ui->hist + 1, (ui->nhist - 1) * sizeof *ui->hist);
+		ui->nhist--;
+	}
+	ui->hist = xrealloc(ui->hist, (ui->nhist + 1) * sizeof *ui->hist);
+	ui->hist[ui->nhist++] = xstrdup(line);
+	ui->hist_pos = ui->nhist;
+}
+
+void
+cmdline_history(struct tui *ui, int delta)
+{
+	long pos = (long)ui->hist_pos + delta;
+
+	if (pos < 0 || pos > (long)ui->nhist)
+		return;
+	ui->hist_pos = (size_t)pos;
+	edit_set(&ui->line, ui->hist_pos < ui->nhist ? ui->hist[ui->hist_pos] : "");
+}
+
 /* ---- pager ---- */
 
 void

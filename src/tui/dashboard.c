@@ -689,7 +689,14 @@ draw_host(struct tui *ui, int y, const struct tui_host *h)
 	else
 		x += draw_textf(ui, y, x, w - x, "mem %s", a);
 	attroff(warn);
-	x += draw_textf(ui, y, x, w - x, "  %d/%d up", h->nrunning, h->ninst);
+	{
+		/* the count only when it fits whole (the title has the totals) */
+		char cnt[48];
+
+		snprintf(cnt, sizeof cnt, "  %d/%d up", h->nrunning, h->ninst);
+		if (x + text_width(cnt) <= w)
+			x += draw_text(ui, y, x, cnt, w - x, 0);
+	}
 	if (h->error) {
 		attron(draw_attr(ui, CP_ERROR));
 		draw_textf(ui, y, x, w - x, "  ! %s", h->error);

@@ -382,7 +382,7 @@ form_key(struct tui *ui, const struct tui_keypress *k)
 {
 	struct tui_form *f = ui->form;
 	struct berr err = { 0 };
-	int choice = f->focus == F_KIND || f->focus == F_BACKEND || f->focus == F_START;
+	int rc, choice = f->focus == F_KIND || f->focus == F_BACKEND || f->focus == F_START;
 
 	if (!k->is_key && k->code == 27) {
 		ui->modal = MODAL_NONE;
@@ -397,7 +397,10 @@ form_key(struct tui *ui, const struct tui_keypress *k)
 		}
 		free(f->error);
 		f->error = NULL;
-		if (form_submit(ui, f, &err) < 0) {
+		tui_busy(ui, 1);
+		rc = form_submit(ui, f, &err);
+		tui_busy(ui, 0);
+		if (rc < 0) {
 			f->error = xstrdup(err.msg);
 			return 1;
 		}
@@ -488,18 +491,10 @@ form_draw(struct tui *ui)
 			draw_text(ui, y, x0 + 2 + lw, f->start ? "< yes >" : "< no >", w - lw - 4, 1);
 		} else {
 			attron(A_UNDERLINE);
-			edit_draw(ui, &f->f[i], y, x0 + 2 + lw, w - lw - 4, 0);
+			edit_draw(ui, &f->f[i], y, x0 + 2 + lw, w - lw - 4, focused);
 			attroff(A_UNDERLINE);
-			if (focused) {
-				char save = f->f[i].buf[f->f[i].cur];
-
-				f->f[i].buf[f->f[i].cur] = '\0';
-				cx = x0 + 2 + lw + text_width(f->f[i].buf);
-				f->f[i].buf[f->f[i].cur] = save;
-				if (cx > x0 + w - 3)
-					cx = x0 + w - 3;
-				cy = y;
-			}
+			if (focused)
+				getyx(stdscr, cy, cx);	/* where edit_draw put the cursor */
 		}
 		attroff(A_BOLD);
 		y++;
@@ -666,12 +661,17 @@ modal_key(struct tui *ui, const struct tui_keypress *k)
 			cmdline_complete(ui);
 			return 1;
 		}
+		if (k->is_key && (k->code == KEY_UP || k->code == KEY_DOWN)) {
+			cmdline_history(ui, k->code == KEY_UP ? -1 : 1);
+			return 1;
+		}
 		if (is_enter(k)) {
 			char *line = xstrdup(ui->line.buf);
 
 			ui->modal = MODAL_NONE;
 			free(ui->complete_hint);
 			ui->complete_hint = NULL;
+			cmdline_history_add(ui, line);
 			tui_run_command(ui, line);
 			free(line);
 			return 1;

@@ -275,6 +275,7 @@ a_cmdline(struct tui *ui)
 	edit_set(&ui->line, "");
 	free(ui->complete_hint);
 	ui->complete_hint = NULL;
+	ui->hist_pos = ui->nhist;
 	ui->modal = MODAL_CMDLINE;
 }
 
@@ -351,8 +352,10 @@ a_console(struct tui *ui)
 		tui_status(ui, 1, "no instance here");
 		return;
 	}
+	tui_busy(ui, 1);
 	if (console_open(ui, inst, 0, &err) < 0)
 		tui_show_error(ui, "console", &err);
+	tui_busy(ui, 0);
 }
 
 static void
@@ -365,8 +368,10 @@ a_console_full(struct tui *ui)
 		tui_status(ui, 1, "no instance here");
 		return;
 	}
+	tui_busy(ui, 1);
 	if (console_open(ui, inst, 1, &err) < 0)
 		tui_show_error(ui, "console", &err);
+	tui_busy(ui, 0);
 }
 
 static void
@@ -555,6 +560,7 @@ keys_help_text(void)
 	fprintf(f, "  %-8s%s\n", "F2", "switch to a full-screen raw attach");
 	fprintf(f, "\nLine editing (/, :, dialogs)\n");
 	fprintf(f, "  %-8s%s\n", "Tab", "complete command, option or instance (:); next field (dialogs)");
+	fprintf(f, "  %-8s%s\n", "Up/Down", "earlier commands (:); move (/, dialogs)");
 	fprintf(f, "  %-8s%s\n", "Enter", "accept");
 	fprintf(f, "  %-8s%s\n", "Esc", "cancel (in /: clear the filter)");
 	fprintf(f, "  %-8s%s\n", "C-u", "clear before the cursor; C-w: the word before it");
@@ -644,10 +650,16 @@ action_confirmed(struct tui *ui)
 			}
 		if (inst == NULL) {
 			berr_set(&err, BERR_NOTFOUND, "%s: no longer listed", ui->confirm_keys[i]);
-		} else if (instance_do(inst, ui->confirm_op,
-				       ui->confirm_op == OP_SHUTDOWN ? -1 : 0, &err) == 0) {
-			ok++;
-			continue;
+		} else {
+			int r;
+
+			tui_busy(ui, 1);
+			r = instance_do(inst, ui->confirm_op, ui->confirm_op == OP_SHUTDOWN ? -1 : 0, &err);
+			tui_busy(ui, 0);
+			if (r == 0) {
+				ok++;
+				continue;
+			}
 		}
 		nerr++;
 		tmp = xasprintf("%s%s\n", errors ? errors : "", err.msg);

@@ -164,6 +164,8 @@ struct tui {
 	enum tui_modal modal;
 	struct tui_edit line;	/* filter or command line */
 	char *complete_hint;	/* candidates after Tab */
+	char **hist;		/* : line history, oldest first */
+	size_t nhist, hist_pos;
 
 	/* confirm */
 	char *confirm_text;
@@ -193,6 +195,7 @@ struct tui {
 	int stats_timer;
 	int refresh_timer;	/* debounced refresh after events */
 	int input_timer;	/* keys left in ncurses' buffer after a bounded drain */
+	int busy;		/* inside a command or backend op (see tui_busy) */
 	int evbus_sub;
 	int stats_interval_ms;
 };
@@ -208,6 +211,10 @@ void tui_pager(struct tui *ui, const char *title, const char *text);
 long tui_opt_int(const char *name, long def);
 int tui_opt_bool(const char *name, int def);
 void tui_run_command(struct tui *ui, const char *line);
+/* Commands and backend ops may run the loop themselves (waiting for a
+ * reply, `stats` sampling): while busy, keys wait and refreshes are
+ * deferred so nothing replaces the data under the caller's feet. */
+void tui_busy(struct tui *ui, int on);
 void tui_suspend_screen(struct tui *ui);	/* endwin for raw use */
 void tui_resume_screen(struct tui *ui);
 
@@ -266,6 +273,8 @@ int modal_key(struct tui *ui, const struct tui_keypress *k);
 /* cmdline.c */
 void cmdline_complete(struct tui *ui);
 char *cmdline_quote(const char *word);
+void cmdline_history_add(struct tui *ui, const char *line);
+void cmdline_history(struct tui *ui, int delta);	/* -1 older, +1 newer */
 void pager_draw(struct tui *ui);
 int pager_key(struct tui *ui, const struct tui_keypress *k);
 

@@ -263,14 +263,24 @@ free_data(struct tui *ui)
 
 /* Re-list every instance, sample stats (this fills the metrics history
  * the graphs read) and host capacity. */
+static void refresh_data(struct tui *ui, int with_stats);
+
 void
 tui_refresh(struct tui *ui)
+{
+	refresh_data(ui, 1);
+}
+
+static void
+refresh_data(struct tui *ui, int with_stats)
 {
 	struct inst_list fresh = { 0 };
 	int64_t t0 = now_ms();
 	size_t i;
 
+	tui_busy(ui, 1);
 	session_list(ui->s, &fresh);
+	tui_busy(ui, 0);
 	free_data(ui);
 	ui->list = fresh;
 	ui->keys = xcalloc(fresh.n + 1, sizeof *ui->keys);
@@ -280,12 +290,14 @@ tui_refresh(struct tui *ui)
 		ui->keys[i] = instance_key(fresh.v[i]);
 		ui->rates[i].cpu_pct_vcpus = NAN;
 	}
-	if (fresh.n > 0)
+	tui_busy(ui, 1);
+	if (fresh.n > 0 && with_stats)
 		session_poll_stats(ui->s, &ui->list, ui->rates, ui->samples);
+	dash_hosts_update(ui);
+	tui_busy(ui, 0);
 	for (i = 0; i < fresh.n; i++)
 		if (!ui->samples[i].valid)
 			ui->rates[i].cpu_pct_vcpus = NAN;
-	dash_hosts_update(ui);
 	take_failures(ui->s, &ui->tick_failures, &ui->ntick_failures);
 	dash_rebuild(ui);
 	ui->last_refresh_ms = now_ms();
@@ -297,11 +309,30 @@ tui_refresh(struct tui *ui)
 	ui->dirty = 1;
 }
 
+void
+tui_busy(struct tui *ui, int on)
+{
+	if (on) {
+		if (ui->busy++ == 0 && ui->stdin_watch > 0)
+			loop_update_fd(ui->s->loop, ui->stdin_watch, 0);
+		return;
+	}
+	if (--ui->busy == 0 && ui->stdin_watch > 0) {
+		loop_update_fd(ui->s->loop, ui->stdin_watch, POLLIN);
+		/* keys ncurses may hold already */
+		loop_update_timer(ui->s->loop, ui->input_timer, 0);
+	}
+}
+
 static void
 refresh_timer_cb(struct loop *l, int id, void *arg)
 {
 	struct tui *ui = arg;
 
+	if (ui->busy) {
+		loop_update_timer(l, id, 200);
+		return;
+	}
 	loop_update_timer(l, id, -1);
 	tui_refresh(ui);
 }
@@ -326,6 +357,10 @@ stats_timer_cb(struct loop *l, int id, void *arg)
 
 	(void)l;
 	(void)id;
+	if (ui->busy) {
+		tui_schedule_refresh(ui);
+		return;
+	}
 	/* The full list (and host capacity) every few ticks or when an event
 	 * asked for it; in between only stats for the instances we have, which
 	 * is what the graphs and the CPU column need every tick. */
@@ -335,11 +370,13 @@ stats_timer_cb(struct loop *l, int id, void *arg)
 	}
 	t0 = now_ms();
 	memset(ui->rates, 0, ui->list.n * sizeof *ui->rates);
+	tui_busy(ui, 1);
 	session_poll_stats(ui->s, &ui->list, ui->rates, ui->samples);
+	dash_hosts_update(ui);
+	tui_busy(ui, 0);
 	for (i = 0; i < ui->list.n; i++)
 		if (!ui->samples[i].valid)
 			ui->rates[i].cpu_pct_vcpus = NAN;
-	dash_hosts_update(ui);
 	if (ui->sort_col >= COL_CPU && ui->sort_col != COL_UPTIME)
 		dash_rebuild(ui);
 	bench_refreshes++;
@@ -457,9 +494,14 @@ drain_keys(struct tui *ui)
 static void
 input_timer_cb(struct loop *l, int id, void *arg)
 {
-	(void)l;
+	struct tui *ui = arg;
+
 	(void)id;
-	drain_keys(arg);
+	if (ui->busy) {
+		loop_update_timer(l, ui->input_timer, -1);
+		return;
+	}
+	drain_keys(ui);
 }
 
 static void
@@ -530,12 +572,26 @@ tui_run_command(struct tui *ui, const char *line)
 		/* The dashboard's own console pane instead of a blocking attach. */
 		struct instance *inst = NULL;
 
+		tui_busy(ui, 1);
 		if (session_resolve(ui->s, argv[1], &inst, &err) < 0 ||
 		    console_open(ui, inst, 0, &err) < 0)
 			tui_show_error(ui, "console", &err);
+		tui_busy(ui, 0);
 		instance_free(inst);
 		cmd_free_argv(argc, argv);
 		return;
+	}
+	if (strcmp(argv[0], "stats") == 0 || strcmp(argv[0], "top") == 0) {
+		int i;
+
+		for (i = 1; i < argc; i++)
+			if (strcmp(argv[i], "--watch") == 0 || strcmp(argv[i], "-w") == 0) {
+				/* it would never return: the dashboard is the live view */
+				tui_status(ui, 1, "%s --watch: the table and the detail view (Enter) show this live",
+					   argv[0]);
+				cmd_free_argv(argc, argv);
+				return;
+			}
 	}
 	if (strcmp(argv[0], "tui") == 0 || strcmp(argv[0], "dashboard") == 0 ||
 	    strcmp(argv[0], "shell") == 0) {
@@ -548,6 +604,7 @@ tui_run_command(struct tui *ui, const char *line)
 		tui_suspend_screen(ui);
 		fputs("\n", stdout);
 		fflush(stdout);
+		tui_busy(ui, 1);
 		rc = cmd_run(&ui->s, argc, argv, stdout, stderr, 1);
 		fputs("\n[berth: press Enter to return to the dashboard]", stdout);
 		fflush(stdout);
@@ -558,6 +615,7 @@ tui_run_command(struct tui *ui, const char *line)
 			while (read(STDIN_FILENO, &ch, 1) == 1 && ch != '\n' && ch != '\r')
 				;
 		}
+		tui_busy(ui, 0);
 		tui_resume_screen(ui);
 		tui_status(ui, rc != 0, "%s: exit %d", argv[0], rc);
 		cmd_free_argv(argc, argv);
@@ -568,7 +626,9 @@ tui_run_command(struct tui *ui, const char *line)
 	errf = open_memstream(&errbuf, &errlen);
 	if (out == NULL || errf == NULL)
 		util_oom();
+	tui_busy(ui, 1);
 	rc = cmd_run(&ui->s, argc, argv, out, errf, 1);
+	tui_busy(ui, 0);
 	fclose(out);
 	fclose(errf);
 	{
@@ -773,6 +833,7 @@ tui_free(struct tui *ui)
 	free(ui->msg_title);
 	free(ui->msg_text);
 	free(ui->complete_hint);
+	free_strv(ui->hist, ui->nhist);
 	form_free(ui->form);
 }
 
@@ -828,7 +889,10 @@ tui_main(struct session *s, int argc, char **argv)
 	if (s->bus != NULL)
 		ui->evbus_sub = evbus_subscribe(s->bus, "*", event_cb, ui);
 
-	tui_refresh(ui);
+	/* The first frame does not wait for stats (CPU% needs two samples
+	 * anyway): list, draw, then sample right after. */
+	refresh_data(ui, 0);
+	tui_schedule_refresh(ui);
 	if (argc > 0 && argv[0] && argv[0][0] != '-') {
 		size_t i;
 

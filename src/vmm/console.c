@@ -208,6 +208,35 @@ client_in_cb(struct loop *l, int id, int fd, int revents, void *arg)
 		}
 		return;
 	}
+	if (cl->is_stdio && c->tty_raw) {
+		/* Ctrl-A x leaves; Ctrl-A Ctrl-A sends one Ctrl-A.  An armed
+		 * escape may come from the previous read, so filter into a copy
+		 * that can grow by that one byte; keep it within the room. */
+		uint8_t out[CONSOLE_IN_MAX + 1];
+		ssize_t j = 0;
+		for (ssize_t i = 0; i < n; i++) {
+			if (c->escape_armed) {
+				c->escape_armed = 0;
+				if (buf[i] == 'x' || buf[i] == 'X') {
+					if (c->on_escape)
+						c->on_escape(c->escape_arg);
+					continue;
+				}
+				if (buf[i] != 0x01)
+					out[j++] = 0x01;
+			} else if (buf[i] == 0x01) {
+				c->escape_armed = 1;
+				continue;
+			}
+			out[j++] = buf[i];
+		}
+		if ((size_t)j > room)
+			j = (ssize_t)room;	/* at most one Ctrl-A lost when the buffer is full */
+		memcpy(buf, out, (size_t)j);
+		n = j;
+		if (n == 0)
+			return;
+	}
 	if (c->writer != cl) {
 		c->input_refused += (uint64_t)n;
 		if (!cl->noted) {
@@ -311,6 +340,13 @@ console_listen(struct console *c, const char *path, struct berr *err)
 int
 console_add_stdio(struct console *c, struct berr *err)
 {
+	if (isatty(0) && tcgetattr(0, &c->tty_saved) == 0) {
+		struct termios raw = c->tty_saved;
+		cfmakeraw(&raw);
+		raw.c_oflag |= OPOST | ONLCR;	/* keep our log lines readable */
+		if (tcsetattr(0, TCSANOW, &raw) == 0)
+			c->tty_raw = 1;
+	}
 	fd_set_nonblock(0, 1);
 	fd_set_nonblock(1, 1);
 	if (console_add_client(c, 0, 1, 1) < 0)
@@ -349,6 +385,9 @@ console_destroy(struct console *c)
 		if (cl && cl->is_stdio) {
 			fd_set_nonblock(0, 0);
 			fd_set_nonblock(1, 0);
+			if (c->tty_raw)
+				tcsetattr(0, TCSANOW, &c->tty_saved);
+			c->tty_raw = 0;
 		}
 		if (cl)
 			client_close(c, cl);

@@ -10,6 +10,7 @@
 #define BERTH_VMM_CONSOLE_H
 
 #include <pthread.h>
+#include <termios.h>
 #include <stdint.h>
 #include <stddef.h>
 
@@ -50,12 +51,19 @@ struct console {
 	size_t in_len;
 	int in_timer;
 	uint64_t readers_dropped, input_refused;
+	/* stdio on a terminal: raw mode, Ctrl-A x calls on_escape */
+	int tty_raw;
+	struct termios tty_saved;
+	int escape_armed;
+	void (*on_escape)(void *arg);
+	void *escape_arg;
 };
 
 int console_init(struct console *c, struct loop *l, struct serial *serial, struct berr *err);
 /* Listen on path (0600). */
 int console_listen(struct console *c, const char *path, struct berr *err);
-/* Use stdin/stdout as one more client. */
+/* Use stdin/stdout as one more client.  When stdin is a terminal it is put
+ * in raw mode (restored by console_destroy) and Ctrl-A x calls on_escape. */
 int console_add_stdio(struct console *c, struct berr *err);
 void console_destroy(struct console *c);
 /* Guest output (any thread, never blocks). */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/time.h>
 #include <time.h>
@@ -410,6 +411,52 @@ signal_cb(struct loop *l, int id, int fd, int revents, void *arg)
 		vm_request_end(&v->vm, VM_END_STOP, 0, "stopped by signal %u", si.ssi_signo);
 }
 
+static const char panic_text[] = "Kernel panic - not syncing";
+
+/* Guest output (vCPU thread, serial lock held): to the console, and watch
+ * for a Linux panic message, the one sign of a panic without pvpanic. */
+static void
+serial_tx(void *arg, const uint8_t *buf, size_t n)
+{
+	struct vmm *v = arg;
+	uint64_t one = 1;
+
+	console_output(&v->console, buf, n);
+	for (size_t i = 0; i < n; i++) {
+		if (buf[i] == (uint8_t)panic_text[v->panic_match])
+			v->panic_match++;
+		else
+			v->panic_match = buf[i] == (uint8_t)panic_text[0];
+		if (v->panic_match == sizeof panic_text - 1) {
+			v->panic_match = 0;
+			if (write(v->panic_fd, &one, sizeof one) < 0)
+				vmm_log("panic notify: %s", strerror(errno));
+		}
+	}
+}
+
+static void
+panic_cb(struct loop *l, int id, int fd, int revents, void *arg)
+{
+	struct vmm *v = arg;
+	json_object *d = json_object_new_object();
+	uint64_t n;
+
+	if (read(fd, &n, sizeof n) < 0)
+		return;
+	vmm_log("the guest printed a kernel panic");
+	json_object_object_add(d, "reason", json_object_new_string("guest kernel panic (console)"));
+	control_emit(v, "panic", d);
+}
+
+static void
+console_escape(void *arg)
+{
+	struct vmm *v = arg;
+
+	vm_request_end(&v->vm, VM_END_STOP, 0, "stopped from the console (Ctrl-A x)");
+}
+
 static int
 setup_run_dir(struct vmm *v, struct berr *err)
 {
@@ -487,8 +534,15 @@ main(int argc, char **argv)
 		v.exit_status = VMM_EXIT_START;
 		goto out;
 	}
-	v.vm.serial.tx = console_output;
-	v.vm.serial.tx_arg = &v.console;
+	v.console.on_escape = console_escape;
+	v.console.escape_arg = &v;
+	if (v.console.tty_raw)
+		vmm_log("console on this terminal: Ctrl-A x stops the VM");
+	v.panic_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (v.panic_fd >= 0)
+		v.panic_watch = loop_add_fd(v.loop, v.panic_fd, POLLIN, panic_cb, &v, NULL);
+	v.vm.serial.tx = serial_tx;
+	v.vm.serial.tx_arg = &v;
 	if (v.signal_fd >= 0)
 		v.signal_watch = loop_add_fd(v.loop, v.signal_fd, POLLIN, signal_cb, &v, NULL);
 	v.notify_watch = loop_add_fd(v.loop, v.vm.notify_fd, POLLIN, notify_cb, &v, NULL);

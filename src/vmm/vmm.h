@@ -46,6 +46,8 @@ struct vmm {
 	int shutdown_requested;
 	int shutdown_force;	/* force off when the grace period ends */
 	int ending;		/* the VM has ended; the loop drains and quits */
+	size_t panic_match;	/* bytes of "Kernel panic - not syncing" seen (serial lock) */
+	int panic_fd, panic_watch;	/* eventfd: the guest printed a kernel panic */
 	int exit_status;
 };
 

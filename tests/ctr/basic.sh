@@ -63,6 +63,22 @@ C_ARGS='["sh", "-c", "grep -E \"^Sig(Ign|Blk)\" /proc/self/status | tr -s \"\\t\
 out=$(run_ct sig1 | tr '\n' ' ')
 [ "$out" = "SigBlk: 0000000000000000 SigIgn: 0000000000000000 " ] || fail "signal state leaked into the container: '$out'"
 
+# rlimits and oomScoreAdj.
+C_ARGS='["sh", "-c", "ulimit -n; cat /proc/self/oom_score_adj"]' C_PROCESS_EXTRA=',"oomScoreAdj": 321' write_config "$B"
+out=$(run_ct rl1 | tr '\n' ' ')
+[ "$out" = "1024 321 " ] || fail "rlimit NOFILE / oomScoreAdj: expected '1024 321 ', got '$out'"
+
+# A read-only bind mount of a host directory, and a tmpfs with options.
+mkdir -p "$BERTH_TEST_TMP/share"
+echo shared > "$BERTH_TEST_TMP/share/f"
+C_MOUNTS_EXTRA=",{\"destination\": \"/mnt/share\", \"type\": \"bind\", \"source\": \"$BERTH_TEST_TMP/share\", \"options\": [\"rbind\", \"ro\", \"nosuid\"]},
+  {\"destination\": \"/scratch\", \"type\": \"tmpfs\", \"source\": \"tmpfs\", \"options\": [\"size=1m\", \"mode=700\", \"noexec\"]}" \
+	C_ARGS='["sh", "-c", "cat /mnt/share/f; echo x > /mnt/share/g 2>/dev/null && echo WROTE; stat -c %a /scratch; grep \" /scratch \" /proc/mounts | grep -c noexec"]' \
+	write_config "$B"
+out=$(run_ct mnt1 | tr '\n' ' ')
+[ "$out" = "shared 700 1 " ] || fail "bind ro / tmpfs options: expected 'shared 700 1 ', got '$out'"
+[ -e "$BERTH_TEST_TMP/share/g" ] && fail "wrote through a read-only bind mount"
+
 # Foreground run leaves nothing behind.
 [ -z "$($CTR list -q)" ] || fail "containers left after foreground runs: $($CTR list -q)"
 exit 0

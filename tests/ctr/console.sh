@@ -11,7 +11,7 @@ B=$BERTH_TEST_TMP/bundle
 make_bundle "$B"
 
 # Terminal container, detached: an interactive shell on a PTY.
-C_TERMINAL=true C_ARGS='["sh", "-c", "echo early-output; [ -t 0 ] && [ -t 1 ] && echo is-a-tty; exec sh"]' \
+C_TERMINAL=true C_ARGS='["sh", "-c", "echo early-output; [ -t 0 ] && [ -t 1 ] && echo is-a-tty; echo tty=$(tty); exec sh"]' \
 	write_config "$B"
 timeout 20 $CTR run -d -b "$B" tty1 || fail "run -d tty1 failed"
 sleep 0.5
@@ -21,6 +21,8 @@ r1=$!
 out=$( (sleep 0.5; echo 'echo hi-$((40+2))'; sleep 1) | timeout 5 $CTR attach tty1 2>&1)
 echo "$out" | grep -q "early-output" || fail "scrollback not replayed on attach: $out"
 echo "$out" | grep -q "is-a-tty" || fail "stdio is not a terminal in a terminal container: $out"
+# The terminal comes from the container's own devpts, so ttyname works.
+echo "$out" | grep -q "tty=/dev/pts/0" || fail "tty inside: expected /dev/pts/0 of the container's devpts: $out"
 echo "$out" | grep -q "hi-42" || fail "typed command did not run: $out"
 wait $r1
 grep -q "hi-42" "$BERTH_TEST_TMP/reader1" || fail "a second reader did not see the output: $(cat "$BERTH_TEST_TMP/reader1")"
@@ -28,6 +30,12 @@ grep -q "hi-42" "$BERTH_TEST_TMP/reader1" || fail "a second reader did not see t
 $CTR ctl tty1 resize '{"rows": 33, "cols": 101}' >/dev/null || fail "resize failed"
 out=$( (sleep 0.3; echo 'stty size'; sleep 1) | timeout 5 $CTR attach tty1 2>&1)
 echo "$out" | grep -q "33 101" || fail "resize not seen by stty: $out"
+# exec --tty: a terminal of the container's devpts too (script gives us one).
+if command -v script >/dev/null 2>&1; then
+	out=$(timeout 10 script -qc "$CTR exec -t tty1 -- sh -c 'tty; [ -t 0 ] && echo exec-tty'" /dev/null </dev/null)
+	echo "$out" | grep -q "/dev/pts/[0-9]" || fail "exec -t: tty inside: $out"
+	echo "$out" | grep -q "exec-tty" || fail "exec -t: stdin is not a terminal: $out"
+fi
 timeout 20 $CTR delete -f tty1
 
 # Non-terminal container, detached: stdin/stdout are pipes held by the monitor.

@@ -26,6 +26,20 @@ echo "$st" | grep -q '"oomKilled":true' || fail "OOM not recorded: $st"
 $CTR logs mem1 | grep -q survived && fail "the hog survived the memory limit"
 timeout 10 $CTR delete mem1
 
+# A child is OOM-killed while the init lives on: an "oom" event, and the
+# container keeps running.
+C_ARGS='["sh", "-c", "sleep 1; (x=$(head -c 400000000 /dev/zero | tr \"\\\\0\" a)); echo child-gone; sleep 30"]' \
+	C_RESOURCES='{"memory": {"limit": 33554432, "swap": 33554432}}' write_config "$B"
+timeout 20 $CTR run -d -b "$B" mem2 || fail "run -d mem2 failed"
+$CTR ctl mem2 state --events 15 > "$BERTH_TEST_TMP/ev2" &
+evp=$!
+wait_for 30 sh -c "$CTR logs mem2 | grep -q child-gone" || fail "the hog child was not killed"
+sleep 1.5
+kill $evp 2>/dev/null
+grep -q '"event":"oom"' "$BERTH_TEST_TMP/ev2" || fail "no oom event: $(cat "$BERTH_TEST_TMP/ev2")"
+$CTR state mem2 | grep -q '"status":"running"' || fail "the init should survive its child's OOM kill"
+timeout 10 $CTR delete -f mem2
+
 # Memory limit, CPU quota/period and shares read back from the cgroup.
 C_ARGS='["sleep", "100"]' \
 	C_RESOURCES='{"memory": {"limit": 67108864}, "cpu": {"quota": 50000, "period": 100000, "shares": 512}, "pids": {"limit": 64}}' \

@@ -44,6 +44,18 @@ echo "$out" | grep -qx "keys=0" || fail "masked /proc/keys readable: $out"
 echo "$out" | grep -qx "scsi=0" || fail "masked /proc/scsi listable: $out"
 echo "$out" | grep -q "sys-writable" && fail "read-only /proc/sys was writable"
 
+# --- devices: the configured node is created; on a host with the v1 device
+# cgroup, a node made inside with mknod but not allowed cannot be opened.
+C_LINUX_EXTRA=',"devices": [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 438}]' \
+	C_ARGS='["sh", "-c", "stat -c \"%t:%T %a\" /dev/fuse; stat -c %t:%T /dev/null; if mknod /tmp/sda b 8 0 2>/dev/null; then head -c1 /tmp/sda >/dev/null 2>&1 && echo READ-SDA || echo sda-denied; else echo sda-denied; fi"]' \
+	write_config "$B"
+out=$(run_ct dev1 2>&1)
+echo "$out" | grep -q "^a:e5 666" || fail "device /dev/fuse not created as c 10:229 0666: $out"
+echo "$out" | grep -q "^1:3" || fail "/dev/null is not c 1:3: $out"
+if [ -d /sys/fs/cgroup/devices ]; then
+	echo "$out" | grep -q "sda-denied" || fail "device cgroup let an unlisted block device through: $out"
+fi
+
 # --- capabilities: the default set (the usual container default).
 C_ARGS='["sh", "-c", "grep -E \"^Cap(Eff|Bnd|Prm)\" /proc/self/status; grep NoNewPrivs /proc/self/status; grep ^Seccomp: /proc/self/status"]' \
 	write_config "$B"

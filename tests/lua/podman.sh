@@ -2,7 +2,8 @@
 # podman.sh: the Podman backend plugin (plugins/podman, a C plugin built
 # against berth-plugin.h) manages the containers of a private Podman
 # service over its Engine API: list, start, stats, exec, pause/resume,
-# shutdown, create, undefine; unsupported slots answer "not supported".
+# shutdown, create, undefine, the console (attach) with console_expect and
+# the rolling-restart example; unsupported slots answer "not supported".
 # Skips (77) only when podman cannot run here.
 . "$top_srcdir/tests/lib/sh-helpers.sh"
 need_root
@@ -80,8 +81,6 @@ T.ok(info.pid and info.pid > 0, "info().pid of a running container", info.pid)
 local ok, merr = c:migrate { to = "elsewhere" }
 T.is(ok, nil, "migrate is not supported")
 T.is(merr, "migrate: not supported by backend podman", "... with the backend named")
-local _, cerr = c:console_expect("x", 1)
-T.like(cerr, "not supported by backend podman", "console is not supported")
 T.is(c:shutdown(2), true, "shutdown(2)")
 T.is(c.state, "stopped", "state after shutdown")
 
@@ -102,6 +101,30 @@ T.is(bad, nil, "create without an image fails")
 T.like(berr, "needs an `image\x27", "... saying why")
 T.done()
 ' || fail "the Lua checks against podman failed"
+
+# The console (attach) and the rolling-restart example against real
+# containers: each prints "ready" a second after it starts.
+timeout 120 "$BERTH" run -e '
+local cmd = { "sh", "-c", "trap \"exit 0\" TERM; echo booting; sleep 1; echo ready; while read l; do echo got $l; done" }
+for _, n in ipairs { "web-a", "web-b" } do
+  assert(berth.create { backend = "podman", name = n, image = "localhost/berth-bb:test", command = cmd,
+    terminal = true, stdin = true, netns = { nsmode = "none" } })
+  assert(berth.get(n):start())
+end
+local a = berth.get("web-a")
+assert(a:console_expect("ready", 10))
+assert(a:console_send("ping\n"))
+local _, word = a:console_expect("got (%w+)", 10)
+assert(word == "ping", "console echo: " .. tostring(word))
+print("console ok")
+' >"$out" 2>&1 || fail "podman console: $(cat "$out")"
+grep -qx "console ok" "$out" || fail "podman console: $(cat "$out")"
+timeout 300 "$BERTH" run -- "$top_srcdir/lua/examples/rolling-restart.lua" 'web-*' ready >"$out" 2>&1 ||
+	fail "rolling-restart.lua against podman: $(cat "$out")"
+cat "$out"
+grep -qx "web-a is back" "$out" || fail "rolling restart: web-a did not come back"
+grep -qx "web-b is back" "$out" || fail "rolling restart: web-b did not come back"
+grep -qx "done: 2 restarted" "$out" || fail "rolling restart did not finish"
 
 # CLI lifecycle through the plugin.
 timeout 60 "$BERTH" start pre1 >"$out" 2>&1 || fail "berth start pre1: $(cat "$out")"

@@ -84,6 +84,17 @@ T send-keys -t sh '=7 * 100' Enter
 wait_screen '^700$'
 screen | grep -q 'unknown command' && fail "the discarded line was run"
 
+# `run' inside the shell, then Ctrl-C still stops Lua and spares the shell.
+echo 'print("from " .. "run")' >"$BERTH_TEST_TMP/t.lua"
+T send-keys -t sh -l "run $BERTH_TEST_TMP/t.lua"
+T send-keys -t sh Enter
+wait_screen '^from run$'
+T send-keys -t sh 'lua while true do end' Enter
+sleep 0.5
+T send-keys -t sh C-c
+T send-keys -t sh '=5 * 5' Enter
+wait_screen '^25$' 3
+
 # An error does not end the shell.
 T send-keys -t sh 'nosuchcommand' Enter
 wait_screen "unknown command \`nosuchcommand'"

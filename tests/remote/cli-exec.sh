@@ -1,7 +1,8 @@
 #!/bin/sh
 # cli-exec.sh - remote hosts through berth's CLI with exec: URIs that run
 # `berth proxy' locally (libvirt's test driver inside the proxy): list,
-# info, hosts, stats, pause/resume in one shell session, a remote error,
+# info, hosts, stats, pause/resume in one shell session, state events in
+# a Lua script, a console (a fake kvm VM's socket), a remote error,
 # and the failures: a command that is not berth proxy, one that prints junk
 # and stays, ssh to an unknown host, a bad URI.
 . "$top_srcdir/tests/lib/sh-helpers.sh"
@@ -72,6 +73,51 @@ printf 'pause test\nlist --json\nresume test\nlist --names --state running\n' |
 	{ cat "$OUT" "$ERR"; fail "shell session through the proxy failed"; }
 has "$OUT" '"state": "paused"' "list after pause in one session"
 [ "$(tail -n 1 "$OUT")" = test ] || { cat "$OUT"; fail "test is not running again after resume"; }
+
+# Events: the remote session's state changes reach a local script.
+cat >"$BERTH_TEST_TMP/events.lua" <<'LUA'
+local got = {}
+berth.on("state", function(ev)
+	if ev.backend == "remote" then got[#got + 1] = ev.instance .. "=" .. ev.state end
+end)
+local t = assert(berth.get("test"))
+assert(t:pause())
+berth.sleep(1)
+assert(t:resume())
+berth.sleep(1)
+print(table.concat(got, ","))
+LUA
+run 0 run "$BERTH_TEST_TMP/events.lua" --connect "$U"
+has "$OUT" "test=paused" "a state event from the remote host (pause)"
+has "$OUT" "test=running" "a state event from the remote host (resume)"
+
+# console: a fake kvm VM whose console socket (served by python3 here)
+# answers in upper case; `berth console' reaches it through the proxy.
+if command -v python3 >/dev/null 2>&1; then
+	mkdir -p "$BERTH_DATA_DIR/vm" "$BERTH_RUN_DIR/vm/fake"
+	echo '{"name":"fake","kernel":"/nonexistent","memory_mib":64,"vcpus":1}' >"$BERTH_DATA_DIR/vm/fake.json"
+	python3 - "$BERTH_RUN_DIR/vm/fake/console.sock" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(1)
+s.settimeout(30)
+c, _ = s.accept()
+c.sendall(b"login: ")
+while True:
+    d = c.recv(100)
+    if not d:
+        break
+    c.sendall(b"got:" + d.upper())
+PY
+	CONSOLE_PID=$!
+	wait_for 5 test -S "$BERTH_RUN_DIR/vm/fake/console.sock" || fail "the fake console server did not start"
+	echo hello | timeout 20 "$BERTH" console remote:fake --expect 'got:HELLO' --connect "$U" >"$OUT" 2>"$ERR" ||
+		{ cat "$OUT" "$ERR"; fail "berth console through the proxy did not see the echo"; }
+	has "$OUT" "login: " "console output through the proxy"
+	wait "$CONSOLE_PID" || fail "the fake console did not see the console closed"
+	rm -rf "$BERTH_DATA_DIR/vm/fake.json" "$BERTH_RUN_DIR/vm/fake"
+fi
 
 # A remote error comes back with its reason and the host.
 run 1 resume test --connect "$U"

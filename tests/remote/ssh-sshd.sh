@@ -68,7 +68,8 @@ CFG
 	rm -f "$T/sshd.log"
 	/usr/sbin/sshd -D -f "$T/sshd_config" -E "$T/sshd.log" &
 	SSHD_PID=$!
-	if wait_for 5 sh -c "grep -q . '$T/sshd.pid' 2>/dev/null && (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null || bash -c 'exec 3<>/dev/tcp/127.0.0.1/$PORT'"; then
+	# Listening once the pid file is written (sshd writes it after binding).
+	if wait_for 5 test -s "$T/sshd.pid"; then
 		break
 	fi
 	kill "$SSHD_PID" 2>/dev/null
@@ -94,7 +95,7 @@ has "$OUT" '"name": "over-ssh"' "list over ssh (kvm VM from the private data dir
 has "$OUT" '"backend": "remote"' "list over ssh"
 has "$OUT" '"host": "127.0.0.1"' "list over ssh: the host label is the ssh host"
 
-run 0 info --json over-ssh --connect "$URI"
+run 0 info --json remote:over-ssh --connect "$URI"
 has "$OUT" '"remote_backend": "kvm"' "info over ssh"
 
 printf 'pause test\nlist --names --state paused\nresume test\n' |

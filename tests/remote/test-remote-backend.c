@@ -425,6 +425,18 @@ main(void)
 	ok(t != NULL && instance_do(t, OP_PAUSE, 0, &e) < 0 && strstr(e.msg, "lost") != NULL,
 	   "ops on a dead connection fail with the reason");
 	ok(now_ms() - t0 < 1000, "...at once");
+
+	/* ---- list brings a lost host back after the retry delay ---- */
+	t0 = now_ms();
+	while (now_ms() - t0 < 3500)
+		loop_run_once(s->loop, 100);
+	session_list(s, &l);
+	is_int(session_failure_count(s), 0, "a later list reconnects to the host");
+	ok(find(&l, "test") != NULL, "...and lists its instances again");
+	inst_list_clear(&l);
+	from = nevents;
+	ok(t != NULL && instance_do(t, OP_PAUSE, 0, &e) == 0, "ops work again after the reconnection");
+	ok(wait_event(from, "test", "paused"), "...and events flow again");
 	instance_free(t);
 	t = NULL;
 

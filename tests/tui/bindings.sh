@@ -19,7 +19,7 @@ tui_wait '^ +test +.*paused' 5 "F5 bound to pause % paused the instance"
 tui_keys F6
 tui_wait '^ +test +.*running' 5 "F6 bound to resume %"
 tui_keys X
-tui_wait '^ info .test.' 5 "X bound to info % shows the pager"
+tui_wait '^ info test' 5 "X bound to info % shows the pager"
 tui_wait 'uuid: +6695eb01' 5
 tui_keys q
 tui_keys '?'

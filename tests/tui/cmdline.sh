@@ -40,6 +40,15 @@ tui_type 'resume test'
 tui_keys Enter
 tui_wait '^ +test +.*running' 5
 
+# history: Up brings back earlier lines
+tui_keys : Up
+tui_wait '^:resume test$' 5 "Up recalls the last command"
+tui_keys Up
+tui_wait '^:pause test$' 5 "Up again the one before"
+tui_keys Down Down
+tui_wait '^:$' 5 "Down past the newest gives an empty line"
+tui_keys Escape
+
 tui_keys :
 tui_type 'nosuchcommand'
 tui_keys Enter

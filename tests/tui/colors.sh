@@ -31,6 +31,22 @@ tui_wait 'berth dashboard keys' 5 "help on vt100"
 tui_keys q
 tui_quit
 
+# overcommit past overcommit_warn (150%) is highlighted: 12 domains with
+# 18 vCPUs on 8 CPUs (2.2x); test:///default's 2 on 16 (0.1x) is not
+xml="$BERTH_TEST_TMP/node.xml"
+make_node_xml "$xml" 12 0
+TUI_ENV="NO_COLOR=1" tui_start 80 24 --connect "test://$xml"
+tui_wait 'alloc vcpu [0-9]+/[0-9]+ [0-9.]+x' 10
+tui_screen_esc | grep 'alloc' | grep -Eq '\[[0-9;]*7m ?vcpu [0-9]+/[0-9]+ [0-9.]+x' ||
+	{ tui_screen_esc | grep alloc | cat -v; fail "overcommitted vCPUs not highlighted"; }
+tui_quit
+TUI_ENV="NO_COLOR=1" tui_start 80 24 --connect test:///default
+tui_wait 'alloc vcpu 2/[0-9]+ 0\.[0-9]x' 10
+if tui_screen_esc | grep 'alloc' | grep -Eq '\[[0-9;]*7m ?vcpu'; then
+	tui_screen_esc | grep alloc | cat -v; fail "vCPUs highlighted below the threshold"
+fi
+tui_quit
+
 # not UTF-8: ASCII only
 TUI_LANG=C tui_start 80 24 --connect test:///default
 tui_wait 'NAME\^' 10 "ASCII sort arrow"

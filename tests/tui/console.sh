@@ -44,6 +44,17 @@ tui_wait '^many [5-7][0-9]$' 5 "older lines shown"
 tui_keys S-NPage S-NPage S-NPage S-NPage
 tui_wait_not '\[scrollback\]' 5 "Shift-PgDn back to live"
 
+# at 200x60 the pane (and the terminal emulated in it) follows
+tui_resize 200 60
+tui_wait 'Ctrl-\] detach +S-PgUp/PgDn scroll +F2 full screen' 5 "full key hints at 200 columns"
+long=$(awk 'BEGIN { for (i = 0; i < 15; i++) printf "abcdefghi-"; }')
+tui_type "$long"
+tui_keys Enter
+tui_wait "^reply: $long\$" 5 "a 157-column reply on one line: the emulated terminal is 200 wide"
+[ "$(tui_screen | wc -l)" -eq 60 ] || fail "pane not 60 lines high"
+tui_resize 80 24
+tui_wait '^ console test .* Ctrl-\] detach' 5
+
 tui_keys C-]
 tui_wait 'NAME.*STATE' 5 "Ctrl-] returns to the table"
 tui_wait 'detached' 5

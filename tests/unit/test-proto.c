@@ -13,12 +13,14 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -518,6 +520,19 @@ fixture_handler(struct proto_server *s, struct proto_req *req, const char *op, j
 		proto_req_reply(req, json_object_new_int((int)count));
 	} else if (strcmp(op, "count") == 0) {
 		proto_req_reply(req, json_object_new_int((int)proto_server_nclients(s)));
+	} else if (strcmp(op, "latin1") == 0) {
+		/* Bytes that are not UTF-8, as a file name or a guest may give. */
+		json_object *r = json_object_new_object();
+
+		json_object_object_add(r, "s", json_object_new_string("caf\xe9 \xff\xfe ok"));
+		json_object_object_add(r, "nan", json_object_new_double(0.0 / 0.0));
+		json_object_object_add(r, "inf", json_object_new_double(-1.0 / 0.0));
+		json_object_object_add(r, "text", json_object_new_string("NaN Infinity"));
+		proto_server_emit(s, "latin1", "vm\xe9", json_object_new_string("\xc3"));
+		proto_req_reply(req, r);
+	} else if (strcmp(op, "latin1err") == 0) {
+		berr_set(&e, ENOENT, "opening `/img/caf\xe9.raw': No such file or directory");
+		proto_req_error(req, &e);
 	} else {
 		berr_set(&e, BERR_NOTFOUND, "no operation `%s'", op);
 		proto_req_error(req, &e);
@@ -1056,6 +1071,185 @@ test_client_timeouts(void)
 	close(sv[1]);
 }
 
+/* Whatever a server or a client puts in its messages, what goes on the wire
+ * is JSON the strict peer accepts: bytes that are not UTF-8 become U+FFFD
+ * and non-finite numbers become null, instead of the peer dropping the
+ * whole connection as malformed. */
+static void
+test_wire_always_valid(void)
+{
+	struct fixture f;
+	struct proto_client *c = NULL;
+	struct evlog ev = { 0 };
+	json_object *r = NULL, *v, *args;
+	struct berr e;
+	int rc;
+
+	fixture_start(&f, "utf8");
+	if (proto_client_connect(f.path, "utf8", 2000, &c, &e) < 0)
+		abort();
+	proto_client_set_event_cb(c, evlog_cb, &ev);
+	args = parse("{\"events\":[\"*\"]}");
+	proto_client_call(c, "subscribe", args, 2000, NULL, &e);
+	json_object_put(args);
+	rc = proto_client_call(c, "latin1", NULL, 2000, &r, &e);
+	ok(rc == 0, "a reply holding bytes that are not UTF-8 reaches the client");
+	if (rc < 0)
+		printf("#   %s\n", e.msg);
+	is_str(json_object_get_string(json_object_object_get(r, "s")), "caf\xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd ok",
+	       "each invalid byte arrives as U+FFFD");
+	ok(json_object_object_get_ex(r, "nan", &v) && v == NULL, "NaN arrives as null");
+	ok(json_object_object_get_ex(r, "inf", &v) && v == NULL, "-Infinity arrives as null");
+	is_str(json_object_get_string(json_object_object_get(r, "text")), "NaN Infinity",
+	       "the same words inside strings are left alone");
+	json_object_put(r);
+	is_int(ev.by_name[2], 1, "the event with such bytes arrived too");
+	ok(proto_client_alive(c), "the connection survives");
+	rc = proto_client_call(c, "latin1err", NULL, 2000, NULL, &e);
+	ok(rc == -1 && e.code == ENOENT && strstr(e.msg, "caf\xef\xbf\xbd.raw"),
+	   "an error message with such bytes arrives with its code");
+	printf("#   %s\n", e.msg);
+
+	args = json_object_new_object();
+	json_object_object_add(args, "name", json_object_new_string("\xff\xc3("));
+	json_object_object_add(args, "x", json_object_new_double(0.0 / 0.0));
+	r = NULL;
+	rc = proto_client_call(c, "echo", args, 2000, &r, &e);
+	json_object_put(args);
+	ok(rc == 0, "a request holding such bytes is not refused by the server");
+	if (rc < 0)
+		printf("#   %s\n", e.msg);
+	is_str(json_object_get_string(json_object_object_get(r, "name")), "\xef\xbf\xbd\xef\xbf\xbd(",
+	       "the server saw U+FFFD for them");
+	json_object_put(r);
+	ok(proto_client_alive(c), "and the client is still connected");
+	proto_client_free(c);
+	fixture_stop(&f);
+}
+
+/* An event callback with some work to do, so the flood always wins. */
+static void
+slow_evlog_cb(struct proto_client *c, json_object *ev, void *arg)
+{
+	struct timespec ts = { 0, 200 * 1000 };
+
+	evlog_cb(c, ev, arg);
+	nanosleep(&ts, NULL);
+}
+
+struct flooder {
+	int fd;
+	int stop;
+	pthread_t thread;
+};
+
+/* Send events as fast as the socket takes them, for at most 6 s. */
+static void *
+flooder_thread(void *arg)
+{
+	struct flooder *fl = arg;
+	char chunk[65536];
+	size_t len = 0;
+	int64_t end = mono_ms() + 6000;
+	static const char ev[] = "{\"event\":\"flood\",\"data\":{\"pad\":\"xxxxxxxxxxxxxxxx\"}}\n";
+
+	while (len + sizeof ev < sizeof chunk) {
+		memcpy(chunk + len, ev, sizeof ev - 1);
+		len += sizeof ev - 1;
+	}
+	while (!__atomic_load_n(&fl->stop, __ATOMIC_SEQ_CST) && mono_ms() < end) {
+		struct pollfd pfd = { .fd = fl->fd, .events = POLLOUT };
+
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		if (send(fl->fd, chunk, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 && errno != EAGAIN)
+			break;
+	}
+	return NULL;
+}
+
+/* A server that floods events and never replies must not keep a sync call
+ * past its deadline. */
+static void
+test_client_flooded(void)
+{
+	struct flooder fl = { 0 };
+	struct proto_client *c = NULL;
+	struct evlog ev = { 0 };
+	struct berr e;
+	int sv[2], rc;
+	int64_t t0, took;
+
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv);
+	raw_send(sv[1], "{\"id\":0,\"result\":{\"version\":1}}\n");
+	if (proto_client_open_fds(sv[0], -1, "flooded", 1000, &c, &e) < 0)
+		abort();
+	proto_client_set_event_cb(c, slow_evlog_cb, &ev);
+	fl.fd = sv[1];
+	pthread_create(&fl.thread, NULL, flooder_thread, &fl);
+	t0 = mono_ms();
+	rc = proto_client_call(c, "never", NULL, 300, NULL, &e);
+	took = mono_ms() - t0;
+	__atomic_store_n(&fl.stop, 1, __ATOMIC_SEQ_CST);
+	pthread_join(fl.thread, NULL);
+	ok(rc == -1 && e.code == BERR_TIMEOUT, "a call under an event flood times out");
+	printf("#   after %lld ms, %d events: %s\n", (long long)took, ev.n, e.msg);
+	ok(took >= 300 && took < 1500, "at its deadline, not when the flood stops");
+	ok(ev.n > 0, "the events were delivered meanwhile");
+	proto_client_free(c);
+	close(sv[1]);
+}
+
+/* Probing a socket whose listener has a full backlog must not block: a
+ * blocking connect(2) there waits until the listener accepts. */
+static void
+test_listen_busy_socket(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int lfd, cfds[8], ncfds = 0, status = -1, i;
+	int64_t deadline;
+	pid_t pid;
+
+	if (strlen(tmpdir) + sizeof "/busy.sock" > sizeof sa.sun_path)
+		abort();
+	memcpy(sa.sun_path, tmpdir, strlen(tmpdir));
+	memcpy(sa.sun_path + strlen(tmpdir), "/busy.sock", sizeof "/busy.sock");
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(lfd, 0) < 0)
+		abort();
+	while (ncfds < 8) {
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+		if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+			close(fd);
+			break;
+		}
+		cfds[ncfds++] = fd;
+	}
+	ok(ncfds > 0 && ncfds < 8, "the listener's backlog is full");
+	pid = fork();
+	if (pid == 0) {
+		struct berr e;
+		int fd;
+
+		alarm(10);
+		_exit(proto_listen_unix(sa.sun_path, &fd, &e) == -1 && e.code == EADDRINUSE ? 0 : 1);
+	}
+	deadline = mono_ms() + 3000;
+	while (mono_ms() < deadline && waitpid(pid, &status, WNOHANG) == 0)
+		poll(NULL, 0, 20);
+	if (status == -1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	ok(status != -1, "proto_listen_unix returns at once on a busy socket");
+	ok(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0, "saying it is in use (EADDRINUSE)");
+	for (i = 0; i < ncfds; i++)
+		close(cfds[i]);
+	close(lfd);
+	unlink(sa.sun_path);
+}
+
 /* ----------------------------------------------------------- async client */
 
 struct async_result {
@@ -1229,6 +1423,9 @@ main(void)
 	test_server_raw();
 	test_client_sync();
 	test_client_timeouts();
+	test_wire_always_valid();
+	test_client_flooded();
+	test_listen_busy_socket();
 	test_client_async();
 	test_client_free_pending();
 	test_server_fds();

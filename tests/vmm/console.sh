@@ -33,4 +33,16 @@ timeout 20 "$VMMCTL" console "$sock" 3 "" "q" >/dev/null
 wait $VMM_PID
 st=$?
 [ "$st" -eq 35 ] || fail "echo guest: exit status $st, want 35"
-echo "ok: console input, fan-out, scrollback, single writer"
+# --console stdio on a terminal: raw mode, keys reach the guest, Ctrl-A x stops.
+if command -v script >/dev/null 2>&1; then
+	(sleep 1; printf 'typed'; sleep 1; printf '\001x') | timeout 20 script -qfec \
+		"'$BERTH_VMM' --name tty --run-dir '$T/run-tty' --kernel '$(guest echo)' --memory 16 --console stdio" \
+		/dev/null >"$T/tty.out" 2>&1
+	st=$?
+	[ "$st" -eq 0 ] || fail "Ctrl-A x: exit status $st, want 0: $(cat "$T/tty.out")"
+	grep -q "typed" "$T/tty.out" || fail "keys typed on the terminal did not reach the guest: $(cat "$T/tty.out")"
+	grep -q "Ctrl-A x" "$T/tty.out" || fail "log does not say Ctrl-A x stopped the VM"
+else
+	echo "note: script(1) missing, terminal mode not tested"
+fi
+echo "ok: console input, fan-out, scrollback, single writer, terminal mode"

@@ -91,4 +91,15 @@ kill -TERM $VMM_PID
 wait $VMM_PID
 st=$?
 [ "$st" -eq 0 ] || fail "SIGTERM: exit status $st, want 0"
+# A Linux panic message on the console becomes a "panic" event (the guest
+# panics when it reads a byte).
+start_vmm pan --kernel "$(guest panic)" --memory 16
+timeout 30 "$VMMCTL" events "$RUN/ctl.sock" 1 15 >"$T/pevents" &
+epid=$!
+wait_for 10 grep -q subscribed "$T/pevents" || fail "could not subscribe"
+timeout 10 "$VMMCTL" console "$RUN/console.sock" 5 "Kernel" "!" >/dev/null || fail "panic guest did not print"
+wait $epid
+grep -q '"event":"panic".*kernel panic' "$T/pevents" || fail "no panic event: $(cat "$T/pevents")"
+ctl kill >/dev/null
+wait $VMM_PID
 echo "ok: info, pause/resume, stats, errors, garbage, events, shutdown, kill"

@@ -4,7 +4,7 @@
  * of x86 code, plus deliberately broken images for the refusal tests.
  *
  *   mkguest KIND OUT       KIND: hello, bootparams, counter, echo, piogarbage,
- *                          flood, timer, irqecho, cpuid, legacy,
+ *                          flood, timer, irqecho, cpuid, legacy, panic,
  *                          reset, triplefault, pvh-hello, and the broken ones:
  *                          bad-magic, truncated, lying-syssize, old-proto, no64,
  *                          elf-nonote, elf-entry-outside
@@ -25,6 +25,7 @@ BLOB(echo64);
 BLOB(pio64);
 BLOB(reset64);
 BLOB(flood64);
+BLOB(panic64);
 BLOB(legacy64);
 BLOB(cpuid64);
 BLOB(timer64);
@@ -272,6 +273,17 @@ __asm__(
 	"g_kbd: .asciz \"\\nKBDTEST=\"\n"
 	"legacy64_end:\n"
 
+	/* panic: on the first input byte, print what Linux prints when it
+	 * panics, then stop */
+	".global panic64_start, panic64_end\n"
+	"panic64_start:\n"
+	"51: mov $0x3fd, %dx\n in (%dx), %al\n test $1, %al\n jnz 52f\n pause\n jmp 51b\n"
+	"52: lea s_panic(%rip), %rbx\n call k_puts\n"
+	"50: hlt\n jmp 50b\n"
+	" LIB64 k\n"
+	"s_panic: .asciz \"[    1.234] Kernel Kernel panic - not syncing: VFS: Unable to mount root fs\\n\"\n"
+	"panic64_end:\n"
+
 	/* reset through the i8042 */
 	".global reset64_start, reset64_end\n"
 	"reset64_start:\n"
@@ -446,6 +458,7 @@ main(int argc, char **argv)
 		{ "irqecho", irqecho64_start, irqecho64_end, 0, NULL },
 		{ "cpuid", cpuid64_start, cpuid64_end, 0, NULL },
 		{ "legacy", legacy64_start, legacy64_end, 0, NULL },
+		{ "panic", panic64_start, panic64_end, 0, NULL },
 		{ "flood", flood64_start, flood64_end, 0, NULL },
 		{ "reset", reset64_start, reset64_end, 0, NULL },
 		{ "triplefault", triple64_start, triple64_end, 0, NULL },

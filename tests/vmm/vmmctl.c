@@ -70,9 +70,11 @@ cmd_call(const char *ctl, const char *op, const char *args_json)
 	}
 	if (proto_client_call(c, op, args, 10000, &res, &err) < 0) {
 		fprintf(stderr, "vmmctl: %s: %s: %s\n", op, berr_code_name(err.code), err.msg);
+		json_object_put(args);
 		proto_client_free(c);
 		return 1;
 	}
+	json_object_put(args);
 	printf("%s\n", res ? json_object_to_json_string_ext(res, JSON_C_TO_STRING_PLAIN) : "null");
 	json_object_put(res);
 	proto_client_free(c);
@@ -99,6 +101,7 @@ cmd_events(const char *ctl, int n, int sec)
 		fprintf(stderr, "vmmctl: subscribe: %s\n", err.msg);
 		return 1;
 	}
+	json_object_put(args);
 	printf("subscribed\n");
 	fflush(stdout);
 	/* Poll with a cheap op: events arriving meanwhile reach on_event. */
@@ -149,7 +152,7 @@ static int
 cmd_console(const char *sock, int sec, const char *until, const char *send_text)
 {
 	int fd = unix_connect(sock);
-	int64_t end = now_ms() + sec * 1000LL;
+	int64_t start = now_ms(), end = start + sec * 1000LL;
 	size_t cap = 1 << 20, len = 0;
 	char *buf = malloc(cap + 1);
 	int sent = 0;
@@ -173,7 +176,8 @@ cmd_console(const char *sock, int sec, const char *until, const char *send_text)
 			if (len == cap)
 				len = 0;
 		}
-		if (send_text && !sent && (!until || strstr(buf, "READY") || len > 0)) {
+		/* Send once the replay arrived, or after a moment on a silent console. */
+		if (send_text && !sent && (len > 0 || now_ms() - start > 300)) {
 			if (write(fd, send_text, strlen(send_text)) < 0)
 				break;
 			sent = 1;

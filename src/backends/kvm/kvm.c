@@ -133,7 +133,7 @@ vmm_connect(struct kvm_conn *kc, const char *name, struct proto_client **out, st
 	return r;
 }
 
-/* One request to a running VM.  BERR_STATE when it is not running. */
+/* One request to a running VM (args taken).  BERR_STATE when it is not running. */
 static int
 vmm_call(struct kvm_conn *kc, const char *name, const char *op, json_object *args,
 	 json_object **result, struct berr *err)
@@ -148,6 +148,7 @@ vmm_call(struct kvm_conn *kc, const char *name, const char *op, json_object *arg
 		return -1;
 	}
 	r = proto_client_call(pc, op, args, KVM_CALL_TIMEOUT_MS, result, err);
+	json_object_put(args);
 	proto_client_free(pc);
 	return r;
 }
@@ -467,6 +468,16 @@ kvm_define(struct bconn *c, const struct define_spec *spec, struct instance **ou
 		json_object_object_add(def, "cmdline", json_object_new_string(cmdline));
 	json_object_object_add(def, "memory_mib", json_object_new_int64(mem));
 	json_object_object_add(def, "vcpus", json_object_new_int64(vcpus));
+	{
+		json_object *h;
+		if (json_object_object_get_ex(in, "hugepages", &h)) {
+			if (!json_object_is_type(h, json_type_boolean)) {
+				json_object_put(def);
+				return berr_set(err, BERR_INVALID, "\"hugepages\" must be true or false");
+			}
+			json_object_object_add(def, "hugepages", json_object_new_boolean(json_object_get_boolean(h)));
+		}
+	}
 	old = read_definition(kc, name, &e);
 	json_object_object_add(def, "created", json_object_new_int64(old ? jint(old, "created", time(NULL)) : time(NULL)));
 	json_object_put(old);
@@ -953,7 +964,7 @@ watch_vm(struct kvm_conn *kc, const char *name)
 	struct kvm_watch *w;
 	json_object *args, *evs;
 	struct berr e;
-	int slot = -1;
+	int slot = -1, r;
 
 	for (int i = 0; i < KVM_MAX_WATCHES; i++) {
 		if (kc->watches[i] && strcmp(kc->watches[i]->name, name) == 0)
@@ -972,8 +983,9 @@ watch_vm(struct kvm_conn *kc, const char *name)
 	evs = json_object_new_array();
 	json_object_array_add(evs, json_object_new_string("*"));
 	json_object_object_add(args, "events", evs);
-	if (proto_client_call(pc, "subscribe", args, KVM_CALL_TIMEOUT_MS, NULL, &e) < 0 ||
-	    proto_client_attach(pc, kc->loop, watch_on_close, w) < 0) {
+	r = proto_client_call(pc, "subscribe", args, KVM_CALL_TIMEOUT_MS, NULL, &e);
+	json_object_put(args);
+	if (r < 0 || proto_client_attach(pc, kc->loop, watch_on_close, w) < 0) {
 		proto_client_free(pc);
 		watch_free(w);
 		return;

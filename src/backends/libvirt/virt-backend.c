@@ -92,7 +92,9 @@ virt_on_close(virConnectPtr conn, int reason, void *opaque)
 
 /* virConnectOpen has no timeout of its own, so it runs on a thread that the
  * caller waits for at most the timeout.  A thread given up on finishes in
- * its own time, closes what it opened and frees the shared state. */
+ * its own time, closes what it opened and frees the shared state.  Such a
+ * thread may still call into the event loop after its session is gone:
+ * virt-event.c makes that safe. */
 struct virt_opener {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -102,6 +104,20 @@ struct virt_opener {
 	int done;
 	int abandoned;
 };
+
+static pthread_mutex_t virt_openers_lock = PTHREAD_MUTEX_INITIALIZER;
+static int virt_openers_abandoned;
+
+int
+virt_open_abandoned(void)
+{
+	int n;
+
+	pthread_mutex_lock(&virt_openers_lock);
+	n = virt_openers_abandoned;
+	pthread_mutex_unlock(&virt_openers_lock);
+	return n;
+}
 
 static void
 virt_opener_free(struct virt_opener *o)
@@ -132,6 +148,9 @@ virt_opener_thread(void *arg)
 			virConnectClose(conn);
 		virt_reset_error();
 		virt_opener_free(o);
+		pthread_mutex_lock(&virt_openers_lock);
+		virt_openers_abandoned--;
+		pthread_mutex_unlock(&virt_openers_lock);
 	}
 	return NULL;
 }
@@ -145,19 +164,24 @@ virt_open_timeout_s(void)
 	return v > 0 ? v : VIRT_OPEN_TIMEOUT_S;
 }
 
-static virConnectPtr
+virConnectPtr
 virt_connect(const char *uri, struct berr *err)
 {
 	struct virt_opener *o = xcalloc(1, sizeof *o);
 	int timeout_s = virt_open_timeout_s();
 	struct timespec deadline;
+	pthread_condattr_t cattr;
 	virConnectPtr conn;
 	pthread_attr_t attr;
 	pthread_t tid;
 	int rc = 0;
 
 	pthread_mutex_init(&o->lock, NULL);
-	pthread_cond_init(&o->cond, NULL);
+	/* Monotonic: a wall clock set back must not stretch the wait. */
+	pthread_condattr_init(&cattr);
+	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
+	pthread_cond_init(&o->cond, &cattr);
+	pthread_condattr_destroy(&cattr);
 	o->uri = xstrdup(uri);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -171,13 +195,16 @@ virt_connect(const char *uri, struct berr *err)
 		return conn;
 	}
 	pthread_attr_destroy(&attr);
-	clock_gettime(CLOCK_REALTIME, &deadline);
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += timeout_s;
 	pthread_mutex_lock(&o->lock);
 	while (!o->done && rc != ETIMEDOUT)
 		rc = pthread_cond_timedwait(&o->cond, &o->lock, &deadline);
 	if (!o->done) {
 		o->abandoned = 1;
+		pthread_mutex_lock(&virt_openers_lock);
+		virt_openers_abandoned++;
+		pthread_mutex_unlock(&virt_openers_lock);
 		pthread_mutex_unlock(&o->lock);
 		berr_set(err, BERR_TIMEOUT, "connecting to libvirt at `%s': no answer within %d s", uri,
 			 timeout_s);

@@ -714,9 +714,9 @@ virt_migrate(struct instance *inst, const struct migrate_opts *opts, struct berr
 		return berr_set(err, BERR_INVALID, "migrating domain `%s': no destination", inst->name);
 	memset(&m, 0, sizeof m);
 	duri = virt_migrate_dest_uri(opts->to);
-	m.dconn = virConnectOpen(duri);
+	m.dconn = virt_connect(duri, err);
 	if (m.dconn == NULL) {
-		virt_err(err, "migrating domain `%s': connecting to `%s'", inst->name, duri);
+		berr_wrap(err, "migrating domain `%s'", inst->name);
 		free(duri);
 		return -1;
 	}

@@ -49,6 +49,11 @@ virt_conn_of(struct bconn *c)
 /* ---- virt-backend.c ---- */
 /* The host part of a libvirt URI, or "localhost" (malloc'ed). */
 char *virt_uri_host(const char *uri);
+/* virConnectOpen bounded by $BERTH_LIBVIRT_OPEN_TIMEOUT (default 30 s);
+ * NULL with err set (BERR_TIMEOUT when it took too long). */
+virConnectPtr virt_connect(const char *uri, struct berr *err);
+/* Opens given up on whose threads have not finished yet. */
+int virt_open_abandoned(void);
 
 /* ---- virt-error.c ---- */
 /* Install the silent error handler and initialise libvirt (idempotent). */

@@ -456,6 +456,9 @@ chan_update(struct proxy_chan *ch)
 {
 	int ev = 0;
 
+	if (ch->watch <= 0)
+		return;
+
 	if (ch->read_req != NULL && !ch->eof)
 		ev |= POLLIN;
 	if (ch->woff < ch->wlen)
@@ -541,12 +544,19 @@ chan_io_cb(struct loop *l, int id, int fd, int revents, void *arg)
 
 		if (n > 0) {
 			chan_reply_read(ch, buf, (size_t)n, 0);
-		} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+		} else if (n == 0 || (errno != EAGAIN && errno != EINTR) || ch->watch <= 0) {
 			ch->eof = 1;
 			chan_reply_read(ch, "", 0, 1);
 			chan_free(ch);	/* the client forgets it on eof */
 			return;
 		}
+	}
+	/* poll() reports a hang-up whatever we ask for: stop watching until
+	 * the next console_read, which then reads what is left directly. */
+	if (ch->read_req == NULL && (revents & (POLLHUP | POLLERR)) && ch->woff >= ch->wlen) {
+		loop_remove_fd(l, ch->watch);
+		ch->watch = 0;
+		return;
 	}
 	chan_update(ch);
 }
@@ -614,6 +624,10 @@ proxy_console_op(struct proxy *px, struct proto_req *req, const char *op, json_o
 			return;
 		}
 		ch->read_req = req;
+		if (ch->watch <= 0) {	/* hung up: read what is left now */
+			chan_io_cb(px->s->loop, 0, ch->fd, POLLIN | POLLHUP, ch);
+			return;
+		}
 		ch->idle_timer = loop_add_timer(px->s->loop, REMOTE_CONSOLE_IDLE_MS, chan_idle_cb, ch, NULL);
 		chan_update(ch);
 	} else {	/* console_write */

@@ -37,6 +37,9 @@ extern const struct backend_ops remote_backend_ops;
 #define CALL_TIMEOUT(rc) ((rc)->target.timeout_set ? (rc)->target.timeout_ms : REMOTE_CALL_TIMEOUT_MS)
 #define REMOTE_OP_TIMEOUT_MS 120000
 #define REMOTE_MAX_NOISE (64 * 1024)
+/* A lost connection is retried by list after this, doubling up to the max. */
+#define REMOTE_RETRY_MIN_MS 3000
+#define REMOTE_RETRY_MAX_MS 300000
 
 struct remote_chan;
 
@@ -52,6 +55,8 @@ struct remote_conn {
 	char *remote_version;
 	int failed;
 	struct berr fail_err;
+	int64_t retry_at;	/* now_ms() after which list reconnects */
+	int backoff_ms;		/* doubles with every failed reconnect */
 	backend_event_cb event_cb;
 	void *event_arg;
 	struct remote_chan *chans;
@@ -111,6 +116,9 @@ remote_fail(struct remote_conn *rc, const struct berr *why, int explain)
 		return;
 	rc->failed = 1;
 	rc->fail_err = *why;
+	if (rc->backoff_ms < REMOTE_RETRY_MIN_MS)
+		rc->backoff_ms = REMOTE_RETRY_MIN_MS;
+	rc->retry_at = now_ms() + rc->backoff_ms;
 	if (explain && rc->proc.pid > 0) {
 		remote_proc_reap(&rc->proc, 1000);
 		remote_proc_explain(&rc->proc, &rc->fail_err);
@@ -291,6 +299,8 @@ inst_rconn(struct instance *inst, struct berr *err)
 	return rconn(inst->conn);
 }
 
+static int remote_reconnect(struct remote_conn *rc);
+
 static int
 remote_list(struct bconn *c, struct inst_list *out, struct berr *err)
 {
@@ -298,6 +308,9 @@ remote_list(struct bconn *c, struct inst_list *out, struct berr *err)
 	json_object *res = NULL, *arr;
 	size_t i, n;
 
+	/* Dashboards list periodically: that is when a lost host comes back. */
+	if (rc->failed && now_ms() >= rc->retry_at)
+		remote_reconnect(rc);
 	if (remote_call(rc, "list", NULL, CALL_TIMEOUT(rc), &res, err) < 0)
 		return remote_where(rc, err);
 	if (!json_object_object_get_ex(res, "instances", &arr) || !json_object_is_type(arr, json_type_array)) {
@@ -762,6 +775,10 @@ chan_io_cb(struct loop *l, int id, int fd, int revents, void *arg)
 		} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
 			chan_shutdown(ch);	/* the front-end closed its end */
 		}
+	} else if (!ch->down && (revents & (POLLHUP | POLLERR))) {
+		/* Hung up while a write is in flight: poll() would report it
+		 * again and again, and nobody is left to read our output. */
+		chan_shutdown(ch);
 	}
 	if (!ch->down)
 		chan_pump(ch);
@@ -996,7 +1013,9 @@ remote_connect(struct remote_conn *rc, struct berr *err)
 		rc->remote_host = xstrndup(s, 255);
 	if ((s = jstr(hello, "berth_version")) != NULL)
 		rc->remote_version = xstrndup(s, 64);
-	if (rc->target.label != NULL)
+	if (rc->label != NULL)
+		;	/* a reconnection keeps the label its instances carry */
+	else if (rc->target.label != NULL)
 		rc->label = xstrdup(rc->target.label);
 	else if (!rc->target.is_exec)
 		rc->label = xstrdup(rc->target.host);
@@ -1013,6 +1032,38 @@ remote_connect(struct remote_conn *rc, struct berr *err)
 fail:
 	remote_stop_transport(rc);
 	return -1;
+}
+
+/* Try a lost connection again: a new transport and handshake, events
+ * re-subscribed.  On failure the new reason replaces the old one and the
+ * next try waits twice as long. */
+static int
+remote_reconnect(struct remote_conn *rc)
+{
+	struct berr e = { 0 };
+
+	remote_stop_transport(rc);
+	free(rc->remote_host);
+	free(rc->remote_version);
+	rc->remote_host = rc->remote_version = NULL;
+	if (remote_connect(rc, &e) < 0) {
+		rc->fail_err = e;
+		berr_wrap(&rc->fail_err, "reconnecting to `%s'", rc->label);
+		rc->backoff_ms = rc->backoff_ms * 2 > REMOTE_RETRY_MAX_MS ? REMOTE_RETRY_MAX_MS
+									 : rc->backoff_ms * 2;
+		rc->retry_at = now_ms() + rc->backoff_ms;
+		return -1;
+	}
+	rc->failed = 0;
+	rc->backoff_ms = REMOTE_RETRY_MIN_MS;
+	if (rc->event_cb != NULL) {
+		json_object *args = json_object_new_object(), *ev = json_object_new_array();
+
+		json_object_array_add(ev, json_object_new_string("*"));
+		json_object_object_add(args, "events", ev);
+		remote_call(rc, "subscribe", args, CALL_TIMEOUT(rc), NULL, &e);
+	}
+	return 0;
 }
 
 static void

@@ -2,7 +2,7 @@
  * fuzz-image.c - libFuzzer target for the image store's parsers of registry
  * input: references, manifests and indexes, index platform selection and
  * image configs.  The first byte picks the parser; the rest is the input.
- * (Built and run by tests/fuzz/run.sh once placed as tests/fuzz/fuzz-image.c.)
+ * Built and run by tests/fuzz/run.sh (`make check-fuzz`).
  */
 // fuzz-sources: src/image/manifest.c src/image/ref.c src/core/util.c src/core/error.c
 // fuzz-libs: -ljson-c

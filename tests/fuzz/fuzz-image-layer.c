@@ -55,6 +55,8 @@ write_layer(const char *path, const char *text, size_t len)
 		if (n < 3 || line[1] != ' ')
 			continue;
 		tab = memchr(line, '\t', n);
+		if (tab != NULL && tab < line + 2)
+			continue;
 		name = xstrndup(line + 2, (tab ? (size_t)(tab - line) : n) - 2);
 		if (tab)
 			target = xstrndup(tab + 1, n - (size_t)(tab + 1 - line));
@@ -103,6 +105,15 @@ check_outside_empty(void)
 	closedir(d);
 }
 
+static void
+remove_workdir(void)
+{
+	struct berr err = { 0 };
+
+	image_remove_at(AT_FDCWD, workdir, &err);
+	rmdir(OUTSIDE);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -117,6 +128,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		workdir = xstrdup(mkdtemp(tmpl));
 		mkdir(OUTSIDE, 0755);
+		atexit(remove_workdir);
 	}
 	sep = memmem(text, size, "\n--\n", 4);
 	len1 = sep ? (size_t)(sep - text) : size;
