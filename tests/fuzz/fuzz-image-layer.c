@@ -6,7 +6,7 @@
  * layer_extract() and flattened with layer_flatten().  Whatever the entries
  * say, nothing may appear outside the work directory: the fuzzer aborts if
  * anything shows up in /dev/shm/berth-fuzz-outside.
- * (Built and run by tests/fuzz/run.sh once placed as tests/fuzz/fuzz-image-layer.c.)
+ * Built and run by tests/fuzz/run.sh (`make check-fuzz`).
  */
 // fuzz-sources: src/image/layer.c src/image/manifest.c src/image/ref.c src/image/sha256.c src/core/util.c src/core/error.c src/core/dirs.c
 // fuzz-libs: -larchive -ljson-c
