@@ -200,7 +200,7 @@ cmd_print_help(FILE *out, const char *command)
 			fprintf(out, "  %-26s %s\n", left, o->help);
 		}
 		if (e->needs_session)
-			fputs("  -c, --connect URI          also connect to this libvirt URI (repeatable)\n",
+			fputs("  -c, --connect URI          also connect to URI: libvirt, or ssh://HOST for a remote berth (repeatable)\n",
 			      out);
 		return;
 	}

@@ -2,15 +2,19 @@
  * test-virt-driver.c - the libvirt backend against libvirt's in-process test
  * driver (test:///default): connections, listing, every lifecycle
  * transition, stats, events through berth's loop, define from XML and JSON,
- * awkward names, and unreachable URIs.
+ * awkward names, unreachable and silent URIs (open and migrate), the event
+ * implementation's ids, and libvirt moving to a new loop after the first
+ * is freed while an open given up on is still running.
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backends/backends.h"
@@ -458,6 +462,187 @@ test_silent_daemon(void)
 	free(uri);
 }
 
+/* A listening unix socket nobody accepts on, and a libvirt URI for it. */
+static int
+silent_socket(const char *name, char **uri)
+{
+	const char *tmp = getenv("BERTH_TEST_TMP");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int s;
+
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s/%s-%d.sock", tmp ? tmp : "/tmp", name, (int)getpid());
+	unlink(sa.sun_path);
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(s, 8) < 0) {
+		if (s >= 0)
+			close(s);
+		return -1;
+	}
+	*uri = xasprintf("qemu+unix:///system?socket=%s", sa.sun_path);
+	return s;
+}
+
+static void
+silent_close(int s, char *uri)
+{
+	const char *path = strstr(uri, "socket=") + strlen("socket=");
+
+	close(s);
+	unlink(path);
+	free(uri);
+}
+
+/* Wait (at most timeout_ms) until opens given up on have finished. */
+static int
+wait_abandoned_done(int timeout_ms)
+{
+	int64_t end = now_ms() + timeout_ms;
+	struct timespec ts = { 0, 20 * 1000000L };
+
+	while (virt_open_abandoned() > 0 && now_ms() < end)
+		nanosleep(&ts, NULL);
+	return virt_open_abandoned() == 0;
+}
+
+/* libvirt's removeHandle/removeTimeout must say -1 for an id they do not
+ * know, including one already removed. */
+static void
+dummy_handle_cb(int watch, int fd, int events, void *opaque)
+{
+	(void)watch;
+	(void)fd;
+	(void)events;
+	(void)opaque;
+}
+
+static void
+dummy_timeout_cb(int timer, void *opaque)
+{
+	(void)timer;
+	(void)opaque;
+}
+
+static void
+test_event_impl_ids(void)
+{
+	int sv[2], h, t;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		ok(0, "socketpair");
+		return;
+	}
+	is_int(virEventRemoveHandle(987654), -1, "removing an unknown handle id fails");
+	is_int(virEventRemoveTimeout(987654), -1, "removing an unknown timeout id fails");
+	h = virEventAddHandle(sv[0], VIR_EVENT_HANDLE_READABLE, dummy_handle_cb, NULL, NULL);
+	t = virEventAddTimeout(-1, dummy_timeout_cb, NULL, NULL);
+	ok(h > 0 && t > 0, "handles and timeouts are added through berth's loop");
+	is_int(virEventRemoveHandle(h), 0, "removing a handle succeeds once");
+	is_int(virEventRemoveHandle(h), -1, "removing it again fails");
+	is_int(virEventRemoveTimeout(t), 0, "removing a timeout succeeds once");
+	is_int(virEventRemoveTimeout(t), -1, "removing it again fails");
+	is_int(virEventRemoveTimeout(h), -1, "a handle id is not a timeout id");
+	loop_run_once(loop, 0);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+struct migrate_run {
+	struct instance *inst;
+	struct migrate_opts opts;
+	struct berr err;
+	int rc;
+	int done;
+};
+
+static void *
+migrate_thread(void *arg)
+{
+	struct migrate_run *m = arg;
+
+	m->rc = ops->migrate(m->inst, &m->opts, &m->err);
+	__atomic_store_n(&m->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/* Migrating to a host whose daemon never answers must fail within the
+ * open timeout, not hang the caller. */
+static void
+test_migrate_silent(struct bconn *c)
+{
+	struct migrate_run m;
+	struct timespec ts = { 0, 20 * 1000000L };
+	pthread_t tid;
+	int64_t t0, end;
+	char *uri = NULL;
+	int s, finished;
+
+	memset(&m, 0, sizeof m);
+	s = silent_socket("silent-migrate", &uri);
+	if (s < 0 || ops->get(c, "test", &m.inst, &m.err) < 0) {
+		ok(0, "set up the migration to a silent host");
+		return;
+	}
+	m.opts.to = uri;
+	setenv("BERTH_LIBVIRT_OPEN_TIMEOUT", "1", 1);
+	t0 = now_ms();
+	pthread_create(&tid, NULL, migrate_thread, &m);
+	end = t0 + 5000;
+	while (!__atomic_load_n(&m.done, __ATOMIC_SEQ_CST) && now_ms() < end)
+		nanosleep(&ts, NULL);
+	finished = __atomic_load_n(&m.done, __ATOMIC_SEQ_CST);
+	ok(finished, "migrating to a host that never answers returns within 5 s");
+	/* Unblock a hung open so the thread can be joined either way. */
+	silent_close(s, uri);
+	pthread_join(tid, NULL);
+	unsetenv("BERTH_LIBVIRT_OPEN_TIMEOUT");
+	ok(finished && m.rc < 0 && m.err.code == BERR_TIMEOUT, "with a timeout error");
+	ok(strstr(m.err.msg, "migrating domain `test'") != NULL, "naming the domain");
+	printf("#   %s (after %lld ms)\n", m.err.msg, (long long)(now_ms() - t0));
+	instance_free(m.inst);
+}
+
+/* After the loop libvirt was joined to is freed, a connection open that was
+ * given up on may still finish and touch the event loop; a new session's
+ * loop then takes over libvirt's events. */
+static void
+test_loop_replaced(int silent, char *silent_uri)
+{
+	struct loop *l2 = loop_new();
+	struct bconn *c = NULL;
+	struct instance *inst = NULL;
+	struct berr e = { 0 };
+	int from, rc;
+
+	/* The open given up on in main() now finishes: its daemon hangs up. */
+	if (silent >= 0)
+		silent_close(silent, silent_uri);
+	ok(wait_abandoned_done(5000), "an open given up on finishes after its loop is gone");
+
+	loop = l2;
+	rc = ops->open(&c, "test:///default", l2, &e);
+	is_int(rc, 0, "libvirt opens again with a new loop");
+	if (rc < 0) {
+		printf("#   %s\n", e.msg);
+		loop_free(l2);
+		return;
+	}
+	ok(virt_conn_of(c)->loop == l2, "the new connection runs in the new loop");
+	rc = ops->subscribe_events(c, on_event, NULL, &e);
+	is_int(rc, 0, "subscribe to events in the new loop");
+	from = nevents;
+	if (ops->get(c, "test", &inst, &e) == 0 && ops->pause(inst, &e) == 0) {
+		ok(wait_event(from, "test", "state", INST_PAUSED, NULL), "events arrive through the new loop");
+		ops->resume(inst, &e);
+	} else {
+		ok(0, "pause `test' in the new connection");
+		printf("#   %s\n", e.msg);
+	}
+	instance_free(inst);
+	ops->close(c);
+	loop_free(l2);
+	loop = NULL;
+}
+
 static void
 test_uri_hosts(void)
 {
@@ -524,9 +709,10 @@ test_console(struct bconn *c)
 int
 main(void)
 {
-	struct bconn *c = NULL, *c2 = NULL;
+	struct bconn *c = NULL, *c2 = NULL, *c3 = NULL;
 	struct berr e = { 0 };
-	int rc;
+	char *silent_uri = NULL;
+	int rc, silent;
 
 	loop = loop_new();
 	ok(ops->probe(&e) == 0, "probe: libvirt is usable");
@@ -551,6 +737,8 @@ main(void)
 	test_unreachable();
 	test_silent_daemon();
 	test_console(c);
+	test_event_impl_ids();
+	test_migrate_silent(c);
 
 	{
 		struct instance *inst = find_in_list(c2, "test");
@@ -558,9 +746,18 @@ main(void)
 		ok(inst != NULL, "the second connection still lists `test' after all that");
 		instance_free(inst);
 	}
+	/* Leave an open pending on a silent daemon past the end of this loop. */
+	silent = silent_socket("silent-late", &silent_uri);
+	setenv("BERTH_LIBVIRT_OPEN_TIMEOUT", "1", 1);
+	rc = ops->open(&c3, silent_uri, loop, &e);
+	unsetenv("BERTH_LIBVIRT_OPEN_TIMEOUT");
+	ok(rc < 0 && e.code == BERR_TIMEOUT && virt_open_abandoned() > 0, "an open is given up on");
+	if (c3 != NULL)
+		ops->close(c3);
 	ops->close(c2);
 	ops->close(c);
 	loop_free(loop);
+	test_loop_replaced(silent, silent_uri);
 	for (rc = 0; rc < nevents; rc++) {
 		free(events[rc].name);
 		free(events[rc].type);
