@@ -486,6 +486,36 @@ shell_cancel_line(struct shell *sh)
 	script_clear_interrupt();
 }
 
+/* Event handlers may print while the prompt waits: take the line off the
+ * screen first and put it back after. */
+static char *guard_line;
+static int guard_point;
+
+static void
+shell_guard_before(void)
+{
+	if (guard_line != NULL)
+		return;
+	guard_point = rl_point;
+	guard_line = rl_copy_text(0, rl_end);
+	rl_save_prompt();
+	rl_replace_line("", 0);
+	rl_redisplay();
+}
+
+static void
+shell_guard_after(void)
+{
+	if (guard_line == NULL)
+		return;
+	rl_restore_prompt();
+	rl_replace_line(guard_line, 0);
+	rl_point = guard_point;
+	rl_forced_update_display();
+	free(guard_line);
+	guard_line = NULL;
+}
+
 static char *
 shell_history_path(struct shell *sh)
 {
@@ -516,7 +546,9 @@ shell_interactive(struct shell *sh)
 	sh->stdin_watch = loop_add_fd(sh->s->loop, 0, POLLIN, shell_on_stdin, sh, NULL);
 	rl_callback_handler_install(shell_prompt(sh), shell_on_line);
 	while (!sh->quit && !sh->eof) {
+		script_set_output_guard(shell_guard_before, shell_guard_after);
 		loop_run_once(sh->s->loop, -1);
+		script_set_output_guard(NULL, NULL);
 		if (script_interrupt_pending() && !sh->have_line) {
 			shell_cancel_line(sh);
 			continue;

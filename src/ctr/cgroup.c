@@ -26,6 +26,7 @@
 
 #include "core/util.h"
 #include "ctr/cgroup.h"
+#include "ctr/devfilter.h"
 
 static const char *const ctrl_names[CGC_NCTRL] = {
 	"memory", "cpu", "cpuacct", "cpuset", "pids", "blkio", "devices", "freezer",
@@ -461,37 +462,6 @@ device_rule_text(char *buf, size_t size, char type, int64_t major, int64_t minor
 }
 
 static int
-apply_v1_devices(struct cgroup *cg, const struct oci_resources *r, struct berr *err)
-{
-	/* The standard nodes berth-ctr creates in /dev are always usable. */
-	static const struct { char type; int64_t major, minor; } std[] = {
-		{ 'c', 1, 3 }, { 'c', 1, 5 }, { 'c', 1, 7 }, { 'c', 1, 8 }, { 'c', 1, 9 },
-		{ 'c', 5, 0 }, { 'c', 5, 1 }, { 'c', 5, 2 }, { 'c', 136, -1 },
-	};
-	const char *d = cg->v1_dir[CGC_DEVICES];
-	char rule[96];
-	size_t i;
-
-	if (d == NULL)
-		return 0;
-	if (write_str(d, "devices.deny", "a", err) < 0)
-		return -1;
-	for (i = 0; i < r->ndevices; i++) {
-		const struct oci_device_rule *dr = &r->devices[i];
-
-		device_rule_text(rule, sizeof rule, dr->type, dr->major, dr->minor, dr->access);
-		if (write_str(d, dr->allow ? "devices.allow" : "devices.deny", rule, err) < 0)
-			return -1;
-	}
-	for (i = 0; i < sizeof std / sizeof std[0]; i++) {
-		device_rule_text(rule, sizeof rule, std[i].type, std[i].major, std[i].minor, "rwm");
-		if (write_str(d, "devices.allow", rule, err) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int
 apply_v1(struct cgroup *cg, const struct oci_resources *r, struct berr *err)
 {
 	const char *d;
@@ -546,7 +516,7 @@ apply_v1(struct cgroup *cg, const struct oci_resources *r, struct berr *err)
 				      : write_fmt(d, "pids.max", err, "%lld", (long long)r->pids_limit))
 			return -1;
 	}
-	return apply_v1_devices(cg, r, err);
+	return 0;
 }
 
 int
@@ -560,14 +530,60 @@ cgroup_apply(struct cgroup *cg, const struct oci_resources *r, struct berr *err)
 }
 
 int
-cgroup_allow_device(struct cgroup *cg, char type, int64_t major, int64_t minor, struct berr *err)
+cgroup_set_devices(struct cgroup *cg, const struct oci_resources *r, const struct oci_device *devs,
+		   size_t ndevs, struct berr *err)
 {
-	char rule[96];
+	/* The standard nodes berth-ctr creates in /dev are always usable. */
+	static const struct { char type; int64_t major, minor; } std[] = {
+		{ 'c', 1, 3 }, { 'c', 1, 5 }, { 'c', 1, 7 }, { 'c', 1, 8 }, { 'c', 1, 9 },
+		{ 'c', 5, 0 }, { 'c', 5, 1 }, { 'c', 5, 2 }, { 'c', 136, -1 },
+	};
+	const size_t nstd = sizeof std / sizeof std[0];
+	struct oci_device_rule *rules;
+	size_t n = 0, i;
+	int rc = 0;
 
-	if (cg->mode == CG_V2 || cg->v1_dir[CGC_DEVICES] == NULL || type == 'p')
+	if (cg->mode != CG_V2 && cg->v1_dir[CGC_DEVICES] == NULL)
 		return 0;
-	device_rule_text(rule, sizeof rule, type == 'u' ? 'c' : type, major, minor, "rwm");
-	return write_str(cg->v1_dir[CGC_DEVICES], "devices.allow", rule, err);
+	rules = xcalloc(1 + r->ndevices + nstd + ndevs, sizeof *rules);
+	rules[n].allow = 0;
+	rules[n].type = 'a';
+	rules[n].major = rules[n].minor = -1;
+	strcpy(rules[n++].access, "rwm");
+	for (i = 0; i < r->ndevices; i++)
+		rules[n++] = r->devices[i];
+	for (i = 0; i < nstd; i++) {
+		rules[n].allow = 1;
+		rules[n].type = std[i].type;
+		rules[n].major = std[i].major;
+		rules[n].minor = std[i].minor;
+		strcpy(rules[n++].access, "rwm");
+	}
+	for (i = 0; i < ndevs; i++) {
+		if (devs[i].type == 'p')
+			continue;
+		rules[n].allow = 1;
+		rules[n].type = devs[i].type == 'u' ? 'c' : devs[i].type;
+		rules[n].major = devs[i].major;
+		rules[n].minor = devs[i].minor;
+		strcpy(rules[n++].access, "rwm");
+	}
+	if (cg->mode == CG_V2) {
+		rc = devfilter_attach(cg->v2_dir, rules, n, err);
+	} else {
+		char text[96];
+
+		for (i = 0; i < n && rc == 0; i++) {
+			device_rule_text(text, sizeof text, rules[i].type, rules[i].major, rules[i].minor,
+					 rules[i].access);
+			rc = write_str(cg->v1_dir[CGC_DEVICES], rules[i].allow ? "devices.allow" : "devices.deny",
+				       text, err);
+		}
+	}
+	free(rules);
+	if (rc < 0)
+		return berr_wrap(err, "device rules (%s)", cgroup_mode_name(cg->mode));
+	return 0;
 }
 
 int

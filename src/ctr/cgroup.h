@@ -49,8 +49,11 @@ int cgroup_open(struct cgroup *cg, const char *rel, struct berr *err);
 /* Create the directories (enabling v2 controllers on the way). */
 int cgroup_create(struct cgroup *cg, const char *rel, struct berr *err);
 int cgroup_apply(struct cgroup *cg, const struct oci_resources *r, struct berr *err);
-/* v1 device cgroup: allow a node of linux.devices (no-op elsewhere). */
-int cgroup_allow_device(struct cgroup *cg, char type, int64_t major, int64_t minor, struct berr *err);
+/* Device access: deny all, then linux.resources.devices in order, then the
+ * standard nodes and linux.devices: the v1 devices controller, or an eBPF
+ * filter on v2. */
+int cgroup_set_devices(struct cgroup *cg, const struct oci_resources *r, const struct oci_device *devs,
+		       size_t ndevs, struct berr *err);
 int cgroup_add_pid(struct cgroup *cg, pid_t pid, struct berr *err);
 int cgroup_stats(struct cgroup *cg, struct cg_stats *st, struct berr *err);
 /* Signal every process in the group; returns how many were signalled. */

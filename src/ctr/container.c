@@ -563,10 +563,8 @@ ctr_create(const struct ctr_create_opts *o, struct ctr_proc *p, struct berr *err
 		return berr_wrap(err, "cgroup %s", o->cgroup_rel);
 	if (cgroup_apply(&p->cg, &c->resources, err) < 0)
 		goto fail_cg;
-	for (i = 0; i < c->ndevices; i++)
-		if (cgroup_allow_device(&p->cg, c->devices[i].type, c->devices[i].major,
-					c->devices[i].minor, err) < 0)
-			goto fail_cg;
+	if (cgroup_set_devices(&p->cg, &c->resources, c->devices, c->ndevices, err) < 0)
+		goto fail_cg;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		berr_errno(err, "socketpair");
 		goto fail_cg;

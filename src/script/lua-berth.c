@@ -340,21 +340,35 @@ events_dispatch(lua_State *L)
 	return 0;
 }
 
+static void (*guard_before)(void), (*guard_after)(void);
+
+void
+script_set_output_guard(void (*before)(void), void (*after)(void))
+{
+	guard_before = before;
+	guard_after = after;
+}
+
 static void
 events_on_bus(const struct berth_event *ev, void *arg)
 {
 	struct script *sc = arg;
 	lua_State *L = sc->cur_L ? sc->cur_L : sc->L;
-	int top = lua_gettop(L);
+	int top = lua_gettop(L), idle = sc->running == 0;
 
 	sc->wakeup = 1;
 	if (!lua_checkstack(L, 8))
 		return;
+	if (idle && guard_before != NULL)
+		guard_before();
 	lua_pushcfunction(L, events_dispatch);
 	lua_pushlightuserdata(L, (void *)ev);
 	if (lua_pcall(L, 1, 0, 0) != LUA_OK)
 		script_report("event handlers: %s", lua_tostring(L, -1));
 	lua_settop(L, top);
+	fflush(stdout);
+	if (idle && guard_after != NULL)
+		guard_after();
 }
 
 void

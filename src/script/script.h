@@ -93,6 +93,11 @@ void script_catch_sigint(int on, struct loop *loop);
  * go (default: stderr, "berth: ..."); the dashboard shows them instead. */
 void script_set_reporter(void (*fn)(const char *msg));
 
+/* Called around event handlers that run while no script does (the shell's
+ * prompt, the dashboard), so the front-end can get its screen out of the
+ * way of what they print and redraw it after.  NULL: nothing. */
+void script_set_output_guard(void (*before)(void), void (*after)(void));
+
 /* ---- what Lua plugins and init.lua registered ---- */
 /* Commands added with berth.command{}: the shell, berth.cmd and main.c
  * (for an unknown command name) look here. */

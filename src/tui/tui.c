@@ -355,11 +355,18 @@ stats_timer_cb(struct loop *l, int id, void *arg)
 	int64_t t0;
 	size_t i;
 
-	(void)l;
-	(void)id;
 	if (ui->busy) {
 		tui_schedule_refresh(ui);
 		return;
+	}
+	{
+		/* `:set stats_interval N` takes effect at the next tick */
+		long sec = tui_opt_int("stats_interval", 1);
+
+		if (sec >= 1 && sec <= 3600 && sec * 1000 != ui->stats_interval_ms) {
+			ui->stats_interval_ms = (int)(sec * 1000);
+			loop_update_timer(l, id, ui->stats_interval_ms);
+		}
 	}
 	/* The full list (and host capacity) every few ticks or when an event
 	 * asked for it; in between only stats for the instances we have, which

@@ -410,15 +410,18 @@ static void
 vcpu_setup_lapic(struct vcpu *v)
 {
 	struct kvm_lapic_state lapic;
-	uint32_t *lvt0 = (uint32_t *)&lapic.regs[0x350];
-	uint32_t *lvt1 = (uint32_t *)&lapic.regs[0x360];
+	uint32_t lvt0, lvt1;
 
 	if (ioctl(v->fd, KVM_GET_LAPIC, &lapic) < 0) {
 		vmm_log("vCPU %d: KVM_GET_LAPIC: %s", v->id, strerror(errno));
 		return;
 	}
-	*lvt0 = (*lvt0 & ~0x1c700u) | (7u << 8);
-	*lvt1 = (*lvt1 & ~0x1c700u) | (4u << 8);
+	memcpy(&lvt0, &lapic.regs[0x350], 4);
+	memcpy(&lvt1, &lapic.regs[0x360], 4);
+	lvt0 = (lvt0 & ~0x1c700u) | (7u << 8);	/* unmasked, ExtINT */
+	lvt1 = (lvt1 & ~0x1c700u) | (4u << 8);	/* unmasked, NMI */
+	memcpy(&lapic.regs[0x350], &lvt0, 4);
+	memcpy(&lapic.regs[0x360], &lvt1, 4);
 	if (ioctl(v->fd, KVM_SET_LAPIC, &lapic) < 0)
 		vmm_log("vCPU %d: KVM_SET_LAPIC: %s", v->id, strerror(errno));
 }

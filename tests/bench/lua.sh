@@ -10,7 +10,12 @@ top_builddir=${top_builddir:-$(pwd)}
 [ -x "$BERTH" ] || { echo "## Lua API"; echo; echo "SKIP: no $BERTH"; exit 0; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/berth-bench-lua.XXXXXX") || exit 1
 svc=
-trap '[ -n "$svc" ] && kill $svc 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
+cleanup() {
+	[ -n "$svc" ] && kill $svc 2>/dev/null && wait $svc 2>/dev/null
+	for pid in $(pgrep -f -- "-b $tmp/podman/storage/" 2>/dev/null); do kill "$pid" 2>/dev/null; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
 mkdir -p "$tmp/run" "$tmp/data" "$tmp/config"
 export BERTH_RUN_DIR="$tmp/run" BERTH_DATA_DIR="$tmp/data" BERTH_CONFIG_DIR="$tmp/config"
 export BERTH_NO_DEFAULT_LIBVIRT=1 BERTH_SRC_LUA="$top_srcdir/lua" BERTH_PLUGIN_PATH=
@@ -53,12 +58,12 @@ if [ "$(id -u)" -eq 0 ] && command -v podman >/dev/null && [ -f "$plugin" ] && c
 	mkdir -p "$d/rootfs/bin"
 	printf '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n' >"$d/containers.conf"
 	export CONTAINERS_CONF="$d/containers.conf"
-	P() { podman --root "$d/storage" --runroot "$d/runroot" --storage-driver vfs --runtime runc \
-		--cgroup-manager cgroupfs --events-backend file --tmpdir "$d/tmp" "$@"; }
+	pargs="--root $d/storage --runroot $d/runroot --storage-driver vfs --runtime runc --cgroup-manager cgroupfs --events-backend file --tmpdir $d/tmp"
+	P() { podman $pargs "$@"; }
 	cp "$(command -v busybox)" "$d/rootfs/bin/busybox"
 	ln -s busybox "$d/rootfs/bin/sleep"
 	tar -C "$d/rootfs" -cf "$d/rootfs.tar" . && P import "$d/rootfs.tar" localhost/bench:1 >/dev/null 2>&1
-	P system service --time=0 "unix://$d/p.sock" >/dev/null 2>&1 &
+	podman $pargs system service --time=0 "unix://$d/p.sock" >/dev/null 2>&1 &
 	svc=$!
 	i=0; while [ ! -S "$d/p.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 	echo "Batch of 100 Podman containers through the podman plugin (\`berth.parallel\`, max 8):"

@@ -57,7 +57,7 @@ echo
 echo "| measure | value | goal |"
 echo "|---|---|---|"
 echo "| first full frame after process start | ${first} ms | < 100 ms |"
-echo "| of which the dashboard (terminal set-up, list, stats, host info, draw) | ${tuims} ms | |"
+echo "| of which the dashboard (terminal set-up, list, host info, draw) | ${tuims} ms | |"
 echo "| \`berth list\` alone (connect + list, no dashboard) | $(( (t1 - t0) / 1000000 )) ms | |"
 echo "| CPU over ${secs} s | ${cpu}% of one core | < 1% |"
 echo "| RSS | $((rss / 1024)) MiB | |"

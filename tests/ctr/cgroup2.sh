@@ -39,6 +39,16 @@ i=0; while [ $i -lt 50 ] && ! $CTR state v2a | grep -q stopped; do sleep 0.1; i=
 $CTR state v2a | grep -q '"status":"stopped"' || fail "kill --all did not stop it"
 timeout 20 $CTR delete v2a || fail "delete failed"
 [ -d "$cg" ] && fail "cgroup $cg left behind"
+# Devices on v2: an eBPF filter allows the standard nodes and linux.devices,
+# denies the rest (mknod and open of an unlisted block device).
+cp "$B/config.json" "$B/config.json.orig"
+sed -i 's|"maskedPaths"|"devices": [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}], "maskedPaths"|; s|"args": \[[^]]*\]|"args": ["sh", "-c", "head -c1 /dev/zero \| wc -c; echo x > /dev/null \&\& echo null-ok; head -c1 /dev/fuse 2>\&1; mknod /tmp/sda b 8 0 2>\&1 \|\| echo mknod-denied"]|' "$B/config.json"
+out=$(timeout 20 $CTR run -b "$B" v2dev 2>&1) || fail "device test run failed: $out"
+echo "$out" | grep -qx 1 || fail "v2 devices: /dev/zero not readable: $out"
+echo "$out" | grep -q null-ok || fail "v2 devices: /dev/null not writable: $out"
+echo "$out" | grep -q mknod-denied || fail "v2 devices: mknod of an unlisted device allowed: $out"
+echo "$out" | grep -q "fuse.*Operation not permitted" && fail "v2 devices: the listed /dev/fuse was denied: $out"
+cp "$B/config.json.orig" "$B/config.json"
 sed -i 's/"resources": {}/"resources": {"memory": {"limit": 33554432}, "pids": {"limit": 30}}/' "$B/config.json"
 if grep -qw memory /sys/fs/cgroup/cgroup.controllers && grep -qw pids /sys/fs/cgroup/cgroup.controllers; then
 	# A real v2 host: the limits land in memory.max and pids.max.

@@ -9,7 +9,7 @@
 # Each target names what it needs in comment lines:
 #   // fuzz-sources: src/core/a.c src/core/b.c     (relative to TOP_SRCDIR)
 #   // fuzz-libs: -ljson-c -lpthread
-#   // fuzz-cflags: -DSOMETHING                     (optional)
+#   // fuzz-cflags: -DSOMETHING -I@top_srcdir@/x   (optional; @top_srcdir@ is replaced)
 #   // fuzz-seed: {"id":0,...}\n{"id":1,...}        (optional, one seed per line;
 #                                                  \n and \r are expanded)
 # Environment: FUZZ_SECONDS (default 30) per target, CLANG (default clang),
@@ -50,7 +50,7 @@ for src in "$srcdir"/tests/fuzz/fuzz-*.c; do
 	fi
 	sources=$(sed -n 's|^// fuzz-sources:||p' "$src")
 	libs=$(sed -n 's|^// fuzz-libs:||p' "$src")
-	cflags=$(sed -n 's|^// fuzz-cflags:||p' "$src")
+	cflags=$(sed -n 's|^// fuzz-cflags:||p' "$src" | sed "s|@top_srcdir@|$srcdir|g")
 	paths=
 	for s in $sources; do
 		paths="$paths $srcdir/$s"

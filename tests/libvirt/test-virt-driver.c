@@ -507,11 +507,11 @@ wait_abandoned_done(int timeout_ms)
 /* libvirt's removeHandle/removeTimeout must say -1 for an id they do not
  * know, including one already removed. */
 static void
-dummy_handle_cb(int watch, int fd, int events, void *opaque)
+dummy_handle_cb(int watch, int fd, int revents, void *opaque)
 {
 	(void)watch;
 	(void)fd;
-	(void)events;
+	(void)revents;
 	(void)opaque;
 }
 

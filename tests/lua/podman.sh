@@ -23,13 +23,18 @@ cat >"$d/containers.conf" <<CONF
 default_ulimits = ["nofile=$(lim "$hn"):$(lim "$hn")", "nproc=$(lim "$hu"):$(lim "$hu")"]
 CONF
 CONTAINERS_CONF=$d/containers.conf; export CONTAINERS_CONF
-P() { podman --root "$d/storage" --runroot "$d/runroot" --storage-driver vfs --runtime runc \
-	--cgroup-manager cgroupfs --events-backend file --tmpdir "$d/tmp" "$@"; }
+# A private store, run directory and temp directory: nothing of the
+# host's podman is touched.  ($d has no blanks: split on purpose.)
+pargs="--root $d/storage --runroot $d/runroot --storage-driver vfs --runtime runc --cgroup-manager cgroupfs --events-backend file --tmpdir $d/tmp"
+P() { podman $pargs "$@"; }
 sock=$d/podman.sock
 cleanup() {
 	P stop -a -t 0 >/dev/null 2>&1
 	P rm -af >/dev/null 2>&1
 	[ -n "$svc" ] && kill "$svc" 2>/dev/null && wait "$svc" 2>/dev/null
+	# conmon of finished exec sessions can outlive the service: ours are
+	# the ones naming our private store.
+	for pid in $(pgrep -f -- "-b $d/storage/" 2>/dev/null); do kill "$pid" 2>/dev/null; done
 	return 0
 }
 
@@ -40,8 +45,8 @@ P import "$d/rootfs.tar" localhost/berth-bb:test >"$d/import.log" 2>&1 ||
 	skip "podman cannot import an image here: $(tail -n 2 "$d/import.log")"
 P create --name pre1 --network none localhost/berth-bb:test sleep 300 >/dev/null 2>"$d/create.log" ||
 	skip "podman cannot create a container here: $(tail -n 2 "$d/create.log")"
-P system service --time=0 "unix://$sock" >"$d/service.log" 2>&1 &
-svc=$!
+podman $pargs system service --time=0 "unix://$sock" >"$d/service.log" 2>&1 &
+svc=$!	# podman itself, not a subshell: cleanup kills it
 wait_for 20 test -S "$sock" || fail "podman system service did not create $sock: $(tail -n 3 "$d/service.log")"
 
 BERTH_PODMAN_SOCKET=$sock; export BERTH_PODMAN_SOCKET

@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "backends/remote/remote.h"
 #include "core/backend.h"
 #include "core/dirs.h"
 #include "core/loop.h"
@@ -255,6 +256,79 @@ out:
 	free(fpath);
 }
 
+/* base64 and URIs: the parts that need no proxy. */
+static void
+test_pieces(void)
+{
+	static const char *const bad_b64[] = { "A", "AB=C", "A===", "!!!!", "AAA\n", "=AAA" };
+	struct remote_target t;
+	struct berr e = { 0 };
+	unsigned char all[256], *dec = NULL;
+	char *enc, *cmd, **argv;
+	size_t i, len, n;
+	int dashdash = -1, hostpos = -1;
+
+	for (i = 0; i < sizeof all; i++)
+		all[i] = (unsigned char)i;
+	for (n = 0; n <= 4; n++) {
+		enc = remote_b64_encode(all + 250 - n, n + 3);
+		ok(remote_b64_decode(enc, strlen(enc), &dec, &len) == 0 && len == n + 3 &&
+			   memcmp(dec, all + 250 - n, len) == 0,
+		   "base64 round trip (every padding)");
+		free(enc);
+		free(dec);
+		dec = NULL;
+	}
+	enc = remote_b64_encode("hello", 5);
+	is_str(enc, "aGVsbG8=", "base64 of hello");
+	free(enc);
+	for (i = 0; i < sizeof bad_b64 / sizeof bad_b64[0]; i++) {
+		ok(remote_b64_decode(bad_b64[i], strlen(bad_b64[i]), &dec, &len) < 0,
+		   "malformed base64 is refused");
+		free(dec);
+		dec = NULL;
+	}
+
+	ok(remote_target_parse("ssh://alice@node2:2222?berth=/opt/b%27q/berth&env=BERTH_RUN_DIR=/x%20y&connect=qemu:///system&name=n2&timeout=7",
+			       &t, &e) == 0, "parse an ssh URI with every parameter");
+	is_str(t.user, "alice", "user");
+	is_str(t.host, "node2", "host");
+	is_str(t.port, "2222", "port");
+	is_str(t.label, "n2", "name=");
+	is_int(t.timeout_ms, 7000, "timeout=");
+	cmd = remote_target_command(&t);
+	is_str(cmd, "env 'BERTH_RUN_DIR=/x y' '/opt/b'\\''q/berth' '--connect' 'qemu:///system' 'proxy'",
+	       "the remote command is quoted for the remote shell");
+	free(cmd);
+	argv = remote_target_argv(&t);
+	for (i = 0; argv[i] != NULL; i++) {
+		if (strcmp(argv[i], "--") == 0 && dashdash < 0)
+			dashdash = (int)i;
+		if (strcmp(argv[i], "node2") == 0)
+			hostpos = (int)i;
+	}
+	is_str(argv[0], "ssh", "ssh is run");
+	ok(dashdash > 0 && hostpos == dashdash + 1, "the host follows `--' (never read as an option)");
+	remote_argv_free(argv);
+	remote_target_free(&t);
+	ok(remote_target_parse("ssh://[::1]:22", &t, &e) == 0 && strcmp(t.host, "::1") == 0,
+	   "an IPv6 host in brackets");
+	remote_target_free(&t);
+	ok(remote_target_parse("ssh://-oProxyCommand=x", &t, &e) < 0, "a host that looks like an option is refused");
+	ok(remote_target_parse("ssh://a;b", &t, &e) < 0, "a host with shell characters is refused");
+	ok(remote_target_parse("ssh://h:99999", &t, &e) < 0, "a bad port is refused");
+	ok(remote_target_parse("ssh://h?env=1X=y", &t, &e) < 0, "a bad env= name is refused");
+	ok(remote_target_parse("ssh://h?x=1", &t, &e) < 0 && strstr(e.msg, "unknown URI parameter") != NULL,
+	   "an unknown parameter is refused");
+	ok(remote_target_parse("ssh://h?berth=%zz", &t, &e) < 0, "bad percent-encoding is refused");
+	ok(remote_target_parse("ssh://h/path", &t, &e) < 0, "a path is refused");
+	ok(remote_target_parse("exec:", &t, &e) < 0, "exec: without a command is refused");
+	ok(remote_target_parse("exec:true", &t, &e) == 0 && t.is_exec && strcmp(t.command, "true") == 0,
+	   "exec:COMMAND");
+	remote_target_free(&t);
+	ok(remote_target_parse(NULL, &t, &e) < 0, "no URI: a clear error");
+}
+
 static int
 fresh_session(void)
 {
@@ -284,6 +358,7 @@ main(void)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	gethostname(host, sizeof host - 1);
+	test_pieces();
 	ok(backend_register(&remote_backend_ops, &e) == 0, "register the remote backend");
 	write_fake_vm("fake");
 	write_fake_vm("flood");

@@ -123,6 +123,13 @@ remote_fail(struct remote_conn *rc, const struct berr *why, int explain)
 		remote_proc_reap(&rc->proc, 1000);
 		remote_proc_explain(&rc->proc, &rc->fail_err);
 	}
+	/* A transport still running after its protocol broke is of no use:
+	 * end it now rather than at close or reconnection. */
+	if (rc->proc.pid > 0 && !rc->proc.reaped) {
+		kill(-rc->proc.pid, SIGTERM);
+		kill(rc->proc.pid, SIGTERM);
+		remote_proc_reap(&rc->proc, 500);
+	}
 	berr_wrap(&rc->fail_err, "connection to `%s' lost", rc->label);
 	while ((ch = rc->chans) != NULL)
 		chan_shutdown(ch);
