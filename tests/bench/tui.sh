@@ -14,6 +14,7 @@ if ! command -v tmux >/dev/null 2>&1; then echo "SKIP: tmux is not installed"; e
 if [ ! -x "$BERTH" ]; then echo "SKIP: build berth first"; exit 0; fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/berth-bench-tui.XXXXXX") || exit 1
 sock="berth-bench-tui-$$"
+TMUX_TMPDIR="$tmp"; export TMUX_TMPDIR	# the socket goes away with $tmp
 trap 'tmux -L "$sock" kill-server >/dev/null 2>&1; rm -rf "$tmp"' EXIT INT TERM
 mkdir -p "$tmp/run" "$tmp/data" "$tmp/config"
 awk -v n=1000 'BEGIN {

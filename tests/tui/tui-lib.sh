@@ -15,6 +15,9 @@
 #   tui_quit                              q, then wait for berth's exit status 0
 #   make_node_xml FILE N [STOPPED_EVERY]  libvirt test-driver file with N domains
 need_cmd tmux
+# the private servers' sockets live in the test's directory, removed with it
+if [ -n "${BERTH_TEST_TMP:-}" ]; then TMUX_TMPDIR="$BERTH_TEST_TMP"; export TMUX_TMPDIR; fi
+unset TMUX
 TUI_SOCK="berth-tui-$$-0"
 _tui_n=0
 _tui_cleanup() { tmux -L "$TUI_SOCK" kill-server >/dev/null 2>&1 || true; }

@@ -428,6 +428,7 @@ proxy_stats(struct proxy *px, struct proto_req *req, json_object *args)
 		json_object_array_add(arr, stats_json(&out[i]));
 	res = json_object_new_object();
 	json_object_object_add(res, "stats", arr);
+	json_object_object_add(res, "now_ms", json_object_new_int64(now_ms()));
 	free(match);
 	free(out);
 	inst_list_clear(&l);

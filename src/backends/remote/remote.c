@@ -465,6 +465,7 @@ remote_stats(struct bconn *c, struct instance **v, size_t n, struct inst_stats *
 {
 	struct remote_conn *rc = rconn(c);
 	json_object *args, *list, *res = NULL, *arr;
+	int64_t remote_now, local_now;
 	size_t i, done;
 
 	for (done = 0; done < n;) {
@@ -483,6 +484,10 @@ remote_stats(struct bconn *c, struct instance **v, size_t n, struct inst_stats *
 			return berr_set(err, BERR_PROTO, "the proxy on `%s' answered stats for %zu instances with another count",
 					rc->label, batch);
 		}
+		/* Sample times come on the remote monotonic clock: move them to
+		 * ours (rates only need differences, the dashboard wants ages). */
+		remote_now = jint(res, "now_ms", 0);
+		local_now = now_ms();
 		for (i = 0; i < batch; i++) {
 			json_object *s = json_object_array_get_idx(arr, i), *vv;
 			struct inst_stats *o = &out[done + i];
@@ -492,6 +497,8 @@ remote_stats(struct bconn *c, struct instance **v, size_t n, struct inst_stats *
 				continue;
 			o->valid = json_object_object_get_ex(s, "valid", &vv) && json_object_get_boolean(vv);
 			o->ts_ms = jint(s, "ts_ms", 0);
+			if (o->ts_ms > 0 && remote_now > 0 && o->ts_ms <= remote_now)
+				o->ts_ms = local_now - (remote_now - o->ts_ms);
 			o->cpu_time_ns = jcount(s, "cpu_time_ns");
 			o->vcpus = (int)(jcount(s, "vcpus") & 0xfffff);
 			o->mem_total_kib = jcount(s, "mem_total_kib");

@@ -9,7 +9,7 @@
  *   start|pause|resume|destroy|undefine {backend,uri,name}   -> {}
  *   shutdown {...,timeout,force}  kill {...,signal}          -> {}
  *   define {backend,uri,name,json|xml}   -> INSTANCE
- *   stats {instances:[{backend,uri,name}...]} -> {"stats":[SAMPLE...]}
+ *   stats {instances:[{backend,uri,name}...]} -> {"stats":[SAMPLE...],"now_ms":T}
  *   host_info                            -> {"host":H,"connections":[...]}
  *   console_open {backend,uri,name}      -> {"ch":N}
  *   console_read {ch}                    -> {"b64":DATA,"eof":BOOL}  (long poll)
