@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "core/util.h"
@@ -80,7 +81,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "berth: warning: %s\n", err.msg);
 
 	if (i >= argc) {
-		if (tui_main != NULL) {
+		/* The dashboard needs a terminal; without one, list instead. */
+		if (tui_main != NULL && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
 			const char *nodef = getenv("BERTH_NO_DEFAULT_LIBVIRT");
 
 			session_connect_defaults(s, cmd_globals.connect, cmd_globals.nconnect,

@@ -68,6 +68,19 @@ attack_round() { # LABEL
 	[ "$out" = "0 1 2 3 " ] || fail "$L: descriptors inside: expected '0 1 2 3 ' (3 is ls' own), got '$out'"
 }
 
+# --preserve-fds N passes exactly fds 3..3+N-1 on (foreground and detached).
+rm -rf "$B"
+make_bundle "$B"
+echo passed-on > "$BERTH_TEST_TMP/fd3file"
+C_ARGS='["sh", "-c", "cat <&3; ls /proc/self/fd | tr \"\\n\" \" \""]' write_config "$B"
+out=$(timeout 20 $CTR run --preserve-fds 1 -b "$B" pf1 3<"$BERTH_TEST_TMP/fd3file" 4<"$HOSTDIR" | tr '\n' ' ')
+[ "$out" = "passed-on 0 1 2 3 4 " ] || fail "preserve-fds (foreground): expected 'passed-on 0 1 2 3 4 ' (4 is ls' own), got '$out'"
+timeout 20 $CTR create --preserve-fds 1 -b "$B" pf2 3<"$BERTH_TEST_TMP/fd3file" 4<"$HOSTDIR" || fail "create with preserve-fds failed"
+timeout 20 $CTR start pf2 || fail "start pf2 failed"
+wait_for 10 sh -c "$CTR logs pf2 | grep -q passed-on" || fail "preserve-fds (detached): fd 3 not passed: $($CTR logs pf2)"
+[ "$($CTR logs pf2 | tail -n 1)" = "0 1 2 3 4 " ] || fail "preserve-fds (detached): descriptors: $($CTR logs pf2)"
+timeout 20 $CTR delete -f pf2
+
 attack_round o
 BERTH_CTR_NO_OPENAT2=1; export BERTH_CTR_NO_OPENAT2
 attack_round f
