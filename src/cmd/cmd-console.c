@@ -23,6 +23,9 @@
 #include "core/options.h"
 #include "core/util.h"
 
+/* Set by the shell's SIGINT handler: end the attach, not the shell. */
+int script_interrupt_pending(void) __attribute__((weak));
+
 static struct termios saved_tio;
 static int tio_saved;
 
@@ -317,7 +320,7 @@ cmd_console_exec(struct cmd_ctx *ctx)
 	{
 		int64_t linger_until = -1;
 
-		while (!st.done) {
+		while (!st.done && !(script_interrupt_pending && script_interrupt_pending())) {
 			if (st.stdin_eof && !st.tty && has_timeout <= 0 && st.expect == NULL) {
 				if (linger_until < 0)
 					linger_until = now_ms() + (int64_t)(linger * 1000);

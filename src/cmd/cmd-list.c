@@ -43,7 +43,8 @@ cmd_list_exec(struct cmd_ctx *ctx)
 		return CMD_EXIT_USAGE;
 	}
 	session_list(ctx->s, &l);
-	qsort(l.v, l.n, sizeof *l.v, cmp_inst);
+	if (l.n > 1)
+		qsort(l.v, l.n, sizeof *l.v, cmp_inst);
 	if (cmd_flag(ctx, "json")) {
 		json_object *a = json_object_new_array();
 

@@ -143,4 +143,5 @@ const struct cmd_entry cmd_run_entry = {
 	},
 	.needs_session = 1,
 	.exec = cmd_run_exec,
+	.options_first = 1,
 };

@@ -14,6 +14,9 @@
 #include "core/loop.h"
 #include "core/util.h"
 
+/* Set by the shell's SIGINT handler: stop --watch, not the shell. */
+int script_interrupt_pending(void) __attribute__((weak));
+
 static json_object *
 rates_json(const struct instance *inst, const struct inst_rates *r, const struct inst_stats *st)
 {
@@ -128,8 +131,10 @@ cmd_stats_exec(struct cmd_ctx *ctx)
 	for (round = 0; count < 0 || round < count; round++) {
 		int64_t until = now_ms() + (int64_t)(interval * 1000);
 
-		while (now_ms() < until)
+		while (now_ms() < until && !(script_interrupt_pending && script_interrupt_pending()))
 			loop_run_once(ctx->s->loop, (int)(until - now_ms()));
+		if (script_interrupt_pending && script_interrupt_pending())
+			break;
 		session_poll_stats(ctx->s, &l, rates, st);
 		if (json) {
 			json_object *a = json_object_new_array();

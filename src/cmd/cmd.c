@@ -19,6 +19,14 @@ extern const struct cmd_entry cmd_help_entry, cmd_version_entry, cmd_list_entry,
 	cmd_info_entry, cmd_start_entry, cmd_shutdown_entry, cmd_kill_entry, cmd_pause_entry,
 	cmd_resume_entry, cmd_destroy_entry, cmd_undefine_entry, cmd_console_entry,
 	cmd_stats_entry, cmd_define_entry, cmd_commands_entry, cmd_hosts_entry;
+/* Plugin commands (Lua): weak, so berth links without the scripting layer. */
+int script_command_exists(const char *name) __attribute__((weak));
+int script_command_run(struct session **sp, int argc, char **argv, FILE *out, FILE *errf)
+	__attribute__((weak));
+size_t script_command_count(void) __attribute__((weak));
+const char *script_command_name(size_t i) __attribute__((weak));
+const char *script_command_summary(size_t i) __attribute__((weak));
+
 /* Commands of other components: weak, so berth links while one is absent. */
 extern const struct cmd_entry cmd_pull_entry __attribute__((weak));
 extern const struct cmd_entry cmd_images_entry __attribute__((weak));
@@ -213,6 +221,12 @@ cmd_print_help(FILE *out, const char *command)
 			continue;
 		fprintf(out, "  %-10s %s\n", e->name, e->summary);
 	}
+	if (script_command_count != NULL && script_command_count() > 0) {
+		fputs("\nplugin commands:\n", out);
+		for (i = 0; i < script_command_count(); i++)
+			fprintf(out, "  %-10s %s\n", script_command_name(i),
+				script_command_summary(i) ? script_command_summary(i) : "");
+	}
 	fputs("\nRun `berth help COMMAND' for a command's options; see berth(1).\n", out);
 }
 
@@ -275,6 +289,9 @@ cmd_run(struct session **sp, int argc, char **argv, FILE *out, FILE *errf, int i
 		return CMD_EXIT_USAGE;
 	}
 	e = cmd_find(argv[0]);
+	if (e == NULL && script_command_exists != NULL && script_command_run != NULL &&
+	    script_command_exists(argv[0]))
+		return script_command_run(sp, argc, argv, out, errf);
 	if (e == NULL) {
 		fprintf(errf, "berth: unknown command `%s'\n", argv[0]);
 		cmd_suggest(errf, argv[0]);
@@ -326,6 +343,9 @@ cmd_run(struct session **sp, int argc, char **argv, FILE *out, FILE *errf, int i
 			}
 			if (argv[optind][0] != '-' || argv[optind][1] == '\0') {
 				pos[npos++] = argv[optind++];
+				if (e->options_first)
+					while (optind < argc)
+						pos[npos++] = argv[optind++];
 				continue;
 			}
 			c = getopt_long(argc, argv, shortopts, longopts, NULL);

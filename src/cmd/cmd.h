@@ -56,6 +56,8 @@ struct cmd_entry {
 	struct cmd_opt opts[CMD_MAX_OPTS];	/* terminated by name == NULL */
 	int needs_session;		/* connect backends before running */
 	int (*exec)(struct cmd_ctx *ctx);
+	int options_first;		/* options only before the first positional
+					 * (the rest, even "-x", goes to the command) */
 };
 
 struct cmd_ctx {

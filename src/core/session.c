@@ -172,7 +172,17 @@ session_connect_defaults(struct session *s, const char *const *uris, size_t nuri
 		session_connect_ex(s, "container", NULL, 0, NULL);
 	for (i = 0; i < nuris; i++)
 		session_connect_ex(s, session_backend_for_uri(uris[i]), uris[i], 1, NULL);
-	if (nuris == 0 && use_default_libvirt && backend_find("libvirt") != NULL) {
+	{
+		size_t nlibvirt = 0;
+
+		for (i = 0; i < nuris; i++)
+			if (strcmp(session_backend_for_uri(uris[i]), "libvirt") == 0)
+				nlibvirt++;
+		/* A remote host alone does not replace the local default. */
+		if (nlibvirt > 0)
+			use_default_libvirt = 0;
+	}
+	if (use_default_libvirt && backend_find("libvirt") != NULL) {
 		const char *const *cfg = option_list("libvirt_uris");
 
 		if (cfg != NULL && cfg[0] != NULL) {

@@ -54,6 +54,14 @@ rootfs_have_openat2(void)
 	return openat2_state;
 }
 
+void
+rootfs_use_openat2(int on)
+{
+	openat2_state = on ? -1 : 0;
+	if (on)
+		(void)rootfs_have_openat2();
+}
+
 static int
 sys_openat2(int dirfd, const char *path, int flags, unsigned long long resolve)
 {

@@ -22,6 +22,8 @@ enum rootfs_create { RF_NO_CREATE = 0, RF_CREATE_DIR, RF_CREATE_FILE };
 int rootfs_resolve(int rootfd, const char *path, enum rootfs_create create, struct berr *err);
 /* Force the fallback walk (tests set BERTH_CTR_NO_OPENAT2=1). */
 int rootfs_have_openat2(void);
+/* Tests: 0 forces the walk, 1 goes back to openat2 where the kernel has it. */
+void rootfs_use_openat2(int on);
 
 struct rootfs_opts {
 	const struct oci_config *cfg;
