@@ -319,9 +319,19 @@ reset_signals(void)
 	sigset_t none;
 	int sig;
 
-	for (sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			(void)signal(sig, SIG_DFL);
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		if (signal(sig, SIG_DFL) == SIG_ERR) {
+			/* libc keeps 32 and 33 for itself and refuses them, but a
+			 * caller may have left them ignored: ask the kernel. */
+			struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; } ksa;
+
+			memset(&ksa, 0, sizeof ksa);
+			ksa.handler = SIG_DFL;
+			(void)syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof ksa.mask);
+		}
+	}
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 }

@@ -149,7 +149,8 @@ ring_append(struct mon *m, const char *buf, size_t len)
 
 static void console_client_drop(struct console_client *c);
 
-static void
+/* Returns -1 when the client was dropped (and freed). */
+static int
 console_client_flush(struct console_client *c)
 {
 	while (c->qlen > 0) {
@@ -161,7 +162,7 @@ console_client_flush(struct console_client *c)
 			if (errno == EINTR)
 				continue;
 			console_client_drop(c);
-			return;
+			return -1;
 		}
 		c->qoff += (size_t)n;
 		c->qlen -= (size_t)n;
@@ -169,15 +170,17 @@ console_client_flush(struct console_client *c)
 	if (c->qlen == 0)
 		c->qoff = 0;
 	loop_update_fd(c->m->loop, c->watch, POLLIN | (c->qlen ? POLLOUT : 0));
+	return 0;
 }
 
-static void
+/* Returns -1 when the client was dropped (and freed). */
+static int
 console_client_queue(struct console_client *c, const char *buf, size_t len)
 {
 	if (c->qlen + len > CONSOLE_QUEUE_MAX) {
 		/* A reader that does not read is dropped, never waited for. */
 		console_client_drop(c);
-		return;
+		return -1;
 	}
 	if (c->qoff + c->qlen + len > c->qcap) {
 		if (c->qoff) {
@@ -191,7 +194,7 @@ console_client_queue(struct console_client *c, const char *buf, size_t len)
 	}
 	memcpy(c->q + c->qoff + c->qlen, buf, len);
 	c->qlen += len;
-	console_client_flush(c);
+	return console_client_flush(c);
 }
 
 static void
@@ -290,22 +293,8 @@ console_client_cb(struct loop *l, int id, int fd, int revents, void *arg)
 	char buf[4096];
 	ssize_t n;
 
-	if (revents & POLLOUT) {
-		console_client_flush(c);
-		/* flush may have dropped c */
-		if (revents == POLLOUT)
-			return;
-		{
-			struct mon *m = c->m;
-			int i, alive = 0;
-
-			for (i = 0; i < CONSOLE_MAX_CLIENTS; i++)
-				if (m->clients[i] == c)
-					alive = 1;
-			if (!alive)
-				return;
-		}
-	}
+	if ((revents & POLLOUT) && console_client_flush(c) < 0)
+		return;		/* dropped */
 	if (revents & (POLLIN | POLLHUP | POLLERR)) {
 		n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
@@ -353,9 +342,8 @@ console_accept_cb(struct loop *l, int id, int fd, int revents, void *arg)
 
 		if (first > m->ring_len)
 			first = m->ring_len;
-		console_client_queue(c, m->ring + m->ring_start, first);
-		if (m->ring_len > first && m->clients[slot] == c)
-			console_client_queue(c, m->ring, m->ring_len - first);
+		if (console_client_queue(c, m->ring + m->ring_start, first) == 0 && m->ring_len > first)
+			(void)console_client_queue(c, m->ring, m->ring_len - first);
 	}
 	(void)id;
 	(void)revents;

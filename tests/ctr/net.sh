@@ -28,6 +28,13 @@ C_ARGS='["sh", "-c", "ip -o link | grep -c \": hostdummy0@\""]' write_config "$B
 out=$($IN_NS timeout 20 $CTR run --net host -b "$B" n2)
 [ "$out" = 1 ] || fail "net host: the host's interfaces are not visible: $out"
 
+# Joining an existing network namespace by path (as pods do).
+C_NS="[{\"type\": \"pid\"}, {\"type\": \"mount\"}, {\"type\": \"uts\"}, {\"type\": \"network\", \"path\": \"/run/netns/$NS\"}]" \
+	C_ARGS='["sh", "-c", "ip -o link | grep -c \": hostdummy0@\""]' write_config "$B"
+out=$(timeout 20 $CTR run -b "$B" n2b)
+[ "$out" = 1 ] || fail "network namespace by path: not joined: $out"
+C_NS= write_config "$B"
+
 # bridge: veth into berth0.
 C_ARGS='["sh", "-c", "sleep 60"]' write_config "$B"
 $IN_NS timeout 20 $CTR run -d --net bridge -b "$B" n3 || fail "net bridge run failed"
