@@ -6,7 +6,8 @@
  * For: berth-vmm, berth-ctr monitors, berth proxy and the front-end's
  * backends.  Every byte from a peer is hostile: lines are bounded by
  * PROTO_MAX_MSG before they are complete, JSON nesting by PROTO_MAX_DEPTH,
- * output queues by PROTO_MAX_QUEUE, connections by PROTO_MAX_CLIENTS, and a
+ * output queues by PROTO_MAX_QUEUE, connections by PROTO_MAX_CLIENTS,
+ * unanswered requests per connection by PROTO_MAX_INFLIGHT, and a
  * misbehaving peer costs only its own connection.  Not for: the meaning of
  * the operations (each server's handler owns those) or console byte streams.
  */
@@ -33,6 +34,10 @@
 /* Messages handled per readable callback before yielding to other peers. */
 #define PROTO_BATCH 64
 #define PROTO_MAX_SUBS 64
+/* Requests of one connection handed to the handler and not answered yet
+ * (deferred ones: exec, waits); more are refused with EBUSY, so a peer
+ * cannot make a server hold unbounded state or work for it. */
+#define PROTO_MAX_INFLIGHT 1024
 #define PROTO_MAX_EVENT_NAME 64
 
 /* ================================================================ framing */
@@ -1813,6 +1818,10 @@ proto_sconn_handle(struct proto_sconn *sc, json_object *msg)
 		proto_sconn_subscribe(sc, msg, args, 0);
 	} else if (s->handler == NULL) {
 		berr_set(&e, BERR_NOTSUP, "%s does not support `%s'", s->name, op);
+		proto_sconn_reply(sc, msg, NULL, &e);
+	} else if (sc->nreqs >= PROTO_MAX_INFLIGHT) {
+		berr_set(&e, EBUSY, "%s: `%s' refused: %d requests of this connection in flight already",
+			 s->name, op, PROTO_MAX_INFLIGHT);
 		proto_sconn_reply(sc, msg, NULL, &e);
 	} else {
 		req = xcalloc(1, sizeof *req);

@@ -87,7 +87,7 @@ assert(t:resume())
 berth.sleep(1)
 print(table.concat(got, ","))
 LUA
-run 0 run "$BERTH_TEST_TMP/events.lua" --connect "$U"
+run 0 run --connect "$U" "$BERTH_TEST_TMP/events.lua"
 has "$OUT" "test=paused" "a state event from the remote host (pause)"
 has "$OUT" "test=running" "a state event from the remote host (resume)"
 

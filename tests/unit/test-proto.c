@@ -29,6 +29,11 @@
 #include "core/util.h"
 #include "tap.h"
 
+/* proto.c's bound on a connection's unanswered requests. */
+#ifndef PROTO_MAX_INFLIGHT
+#define PROTO_MAX_INFLIGHT 1024
+#endif
+
 static char tmpdir[256];
 
 static int64_t
@@ -458,7 +463,7 @@ test_messages(void)
 
 /* ========================================================= server fixture */
 
-#define MAX_HELD 16
+#define MAX_HELD 1100
 
 struct fixture {
 	struct loop *loop;
@@ -1200,6 +1205,46 @@ test_client_flooded(void)
 	close(sv[1]);
 }
 
+/* A peer cannot pile up deferred requests without bound: past
+ * PROTO_MAX_INFLIGHT unanswered ones on its connection, more are refused
+ * with EBUSY at once (the handler never sees them), and the connection
+ * stays usable. */
+static void
+test_server_inflight_bound(void)
+{
+	struct fixture f;
+	char line[8192], *batch;
+	size_t len = 0;
+	int fd, n, i, refused = 0, other = 0;
+
+	fixture_start(&f, "inflight");
+	fd = raw_connect(f.path);
+	raw_send(fd, HELLO);
+	raw_read_line(fd, line, sizeof line, 2000);
+	batch = xmalloc((size_t)(PROTO_MAX_INFLIGHT + 8) * 48);
+	for (i = 0; i < PROTO_MAX_INFLIGHT + 8; i++)
+		len += (size_t)sprintf(batch + len, "{\"id\":%d,\"op\":\"hold\"}\n", 100 + i);
+	write_all(fd, batch, len);
+	free(batch);
+	for (;;) {
+		n = raw_read_line(fd, line, sizeof line, 1000);
+		if (n <= 0)
+			break;
+		if (strcmp(error_code_of(line), "EBUSY") == 0 && strstr(line, "in flight"))
+			refused++;
+		else
+			other++;
+	}
+	is_int(refused, 8, "requests past the in-flight bound are refused with EBUSY");
+	is_int(other, 0, "and nothing else is answered while the rest are held");
+	is_int(f.nheld, PROTO_MAX_INFLIGHT, "the handler holds exactly the bound");
+	raw_send(fd, "{\"id\":7,\"op\":\"echo\",\"args\":{\"still\":1}}\n");
+	n = raw_read_line(fd, line, sizeof line, 2000);
+	ok(n > 0 && strcmp(error_code_of(line), "EBUSY") == 0, "at the bound, a new request is refused too");
+	close(fd);
+	fixture_stop(&f);
+}
+
 /* Probing a socket whose listener has a full backlog must not block: a
  * blocking connect(2) there waits until the listener accepts. */
 static void
@@ -1426,6 +1471,7 @@ main(void)
 	test_wire_always_valid();
 	test_client_flooded();
 	test_listen_busy_socket();
+	test_server_inflight_bound();
 	test_client_async();
 	test_client_free_pending();
 	test_server_fds();
