@@ -37,33 +37,18 @@ file_exists(const char *p)
 static char *
 demo_find_guest(void)
 {
-	char self[PATH_MAX], *dir, *p;
 	const char *env = getenv("BERTH_GUESTS_DIR");
-	ssize_t n;
+	const char *const dirs[] = { BERTH_PKGDATADIR, NULL };
 
-	if (env != NULL) {
-		p = xasprintf("%s/miniguest.bzImage", env);
-		if (file_exists(p))
+	if (env != NULL && *env != '\0') {
+		char *p = xasprintf("%s/miniguest.bzImage", env);
+
+		if (access(p, R_OK) == 0)
 			return p;
 		free(p);
 	}
-	n = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		dir = strrchr(self, '/');
-		if (dir != NULL) {
-			*dir = '\0';
-			p = xasprintf("%s/tests/guests/miniguest.bzImage", self);
-			if (file_exists(p))
-				return p;
-			free(p);
-		}
-	}
-	p = xasprintf("%s/guests/miniguest.bzImage", BERTH_PKGDATADIR);
-	if (file_exists(p))
-		return p;
-	free(p);
-	return NULL;
+	return find_shipped_file(NULL, "tests/guests/miniguest.bzImage", NULL, R_OK) ?:
+	       find_shipped_file(NULL, "guests/miniguest.bzImage", dirs, R_OK);
 }
 
 static int

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <limits.h>
+#include <unistd.h>
 
 #include "core/util.h"
 
@@ -441,4 +443,35 @@ smap_next(const struct smap *m, size_t *i, const char **key, void **value)
 		}
 	}
 	return 0;
+}
+
+char *
+find_shipped_file(const char *env, const char *rel, const char *const *dirs, int mode)
+{
+	const char *v = env ? getenv(env) : NULL;
+	char self[PATH_MAX], *slash, *p;
+	ssize_t n;
+	size_t i;
+
+	if (v != NULL && *v != '\0')
+		return access(v, mode) == 0 ? xstrdup(v) : NULL;
+	n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash != NULL) {
+			*slash = '\0';
+			p = xasprintf("%s/%s", self, rel);
+			if (access(p, mode) == 0)
+				return p;
+			free(p);
+		}
+	}
+	for (i = 0; dirs != NULL && dirs[i] != NULL; i++) {
+		p = xasprintf("%s/%s", dirs[i], rel);
+		if (access(p, mode) == 0)
+			return p;
+		free(p);
+	}
+	return NULL;
 }

@@ -42,6 +42,13 @@ size_t strlcpy_b(char *dst, const char *src, size_t size);
 /* Parse "512M", "2G", "1024" (KiB when unit_kib), returns -1 on error. */
 int parse_size(const char *s, uint64_t *bytes);
 
+/* Find a file berth ships (berth-vmm, berth-ctr, a guest image): the path in
+ * the environment variable env (if set: that one or nothing), else `rel`
+ * beside the running program (the build tree or bindir), else `rel` in each
+ * of the NULL-terminated dirs.  mode is an access(2) mode (X_OK, R_OK).
+ * Returns a malloc'd path or NULL. */
+char *find_shipped_file(const char *env, const char *rel, const char *const *dirs, int mode);
+
 /* A string-keyed map of owned values (free_value runs on replace/remove). */
 struct smap;
 struct smap *smap_new(void (*free_value)(void *));
