@@ -155,8 +155,11 @@ console_on_stdin(struct loop *l, int id, int fd, int revents, void *arg)
 	char buf[4096];
 	ssize_t n, i;
 
-	if (st->wlen >= sizeof st->wbuf - sizeof buf)
+	if (st->wlen >= sizeof st->wbuf - sizeof buf) {
+		/* The instance is not reading: stop watching stdin until it does. */
+		console_update_watches(st);
 		return;
+	}
 	n = read(fd, buf, sizeof buf);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -181,6 +184,9 @@ console_update_watches(struct console_state *st)
 {
 	if (st->con_watch > 0)
 		loop_update_fd(st->loop, st->con_watch, POLLIN | (st->wlen ? POLLOUT : 0));
+	if (st->in_watch > 0 && !st->stdin_eof)
+		loop_update_fd(st->loop, st->in_watch,
+			       st->wlen >= sizeof st->wbuf - 4096 ? 0 : POLLIN);
 	if (st->in_watch > 0 && st->stdin_eof) {
 		loop_remove_fd(st->loop, st->in_watch);
 		st->in_watch = 0;
@@ -296,9 +302,14 @@ cmd_console_exec(struct cmd_ctx *ctx)
 	if (st.tty) {
 		struct termios raw;
 
+		static int atexit_done;
+
 		if (tcgetattr(STDIN_FILENO, &saved_tio) == 0) {
 			tio_saved = 1;
-			atexit(console_restore_tty);
+			if (!atexit_done) {
+				atexit(console_restore_tty);
+				atexit_done = 1;
+			}
 			sa.sa_handler = console_on_signal;
 			sigaction(SIGTERM, &sa, &old_term);
 			sigaction(SIGHUP, &sa, &old_hup);
@@ -306,8 +317,12 @@ cmd_console_exec(struct cmd_ctx *ctx)
 			cfmakeraw(&raw);
 			tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw);
 		}
-		fprintf(stderr, "berth: attached to `%s' (detach with Ctrl-%c)\r\n", inst->name,
-			st.escape + '@');
+		if (st.escape < 0x20)
+			fprintf(stderr, "berth: attached to `%s' (detach with Ctrl-%c)\r\n", inst->name,
+				st.escape + '@');
+		else
+			fprintf(stderr, "berth: attached to `%s' (detach with `%c')\r\n", inst->name,
+				st.escape);
 	}
 	if (!cmd_flag(ctx, "no-stdin"))
 		st.in_watch = loop_add_fd(st.loop, st.in_fd, POLLIN, console_on_stdin, &st, NULL);

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd/cmd.h"
@@ -30,16 +31,23 @@ print_kv(FILE *out, const char *prefix, json_object *o)
 
 				if (json_object_is_type(e, json_type_object))
 					print_kv(out, p, e);
-				else
-					fprintf(out, "%s%s[%zu]: %s\n", prefix, k, i,
-						json_object_get_string(e));
+				else {
+					char *sv = term_safe(json_object_get_string(e));
+
+					fprintf(out, "%s%s[%zu]: %s\n", prefix, k, i, sv);
+					free(sv);
+				}
 				free(p);
 			}
 		} else {
-			char key[128];
+			char key[128], *sk, *sv;
 
 			snprintf(key, sizeof key, "%s%s:", prefix, k);
-			fprintf(out, "%-20s %s\n", key, json_object_get_string(v));
+			sk = term_safe(key);
+			sv = term_safe(json_object_get_string(v));
+			fprintf(out, "%-20s %s\n", sk, sv);
+			free(sk);
+			free(sv);
 		}
 	}
 }

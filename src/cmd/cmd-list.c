@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "cmd/cmd-util.h"
@@ -54,9 +55,17 @@ cmd_list_exec(struct cmd_ctx *ctx)
 		json_print(ctx->out, a);
 		json_object_put(a);
 	} else if (cmd_flag(ctx, "names")) {
-		for (i = 0; i < l.n; i++)
-			if (inst_filter_match(&f, l.v[i]))
-				fprintf(ctx->out, "%s\n", l.v[i]->name);
+		int tty = isatty(fileno(ctx->out));
+
+		for (i = 0; i < l.n; i++) {
+			char *n;
+
+			if (!inst_filter_match(&f, l.v[i]))
+				continue;
+			n = tty ? term_safe(l.v[i]->name) : xstrdup(l.v[i]->name);
+			fprintf(ctx->out, "%s\n", n);
+			free(n);
+		}
 	} else {
 		static const char *const hdr[] = { "NAME", "KIND", "BACKEND", "HOST", "STATE",
 						   "VCPUS", "MEMORY", "UPTIME" };

@@ -38,7 +38,7 @@ table_add(struct table *t, const char *const *cells)
 		t->cells = xrealloc(t->cells, t->cap * (size_t)t->ncols * sizeof *t->cells);
 	}
 	for (i = 0; i < t->ncols; i++)
-		t->cells[t->nrows * (size_t)t->ncols + (size_t)i] = xstrdup(cells[i] ? cells[i] : "");
+		t->cells[t->nrows * (size_t)t->ncols + (size_t)i] = term_safe(cells[i] ? cells[i] : "");
 	t->nrows++;
 }
 
@@ -121,6 +121,26 @@ table_free(struct table *t)
 		free(t->cells[i]);
 	free(t->cells);
 	free(t);
+}
+
+char *
+term_safe(const char *s)
+{
+	char *out = xstrdup(s), *p;
+
+	for (p = out; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c < 0x20 || c == 0x7f)
+			*p = '?';
+		else if (c == 0xc2 && (unsigned char)p[1] >= 0x80 && (unsigned char)p[1] <= 0x9f) {
+			/* U+0080..U+009F: C1 controls (CSI is U+009B). */
+			p[0] = '?';
+			p[1] = '?';
+			p++;
+		}
+	}
+	return out;
 }
 
 void

@@ -24,6 +24,11 @@ int utf8_width(const char *s);
 
 void json_print(FILE *out, json_object *o);
 
+/* A copy of s safe to print on a terminal: C0 and C1 control characters and
+ * DEL (which names and values from remote peers may carry, e.g. ESC
+ * sequences) become '?'. */
+char *term_safe(const char *s);
+
 struct inst_filter {
 	const char *pattern, *kind, *state, *backend, *host;
 };

@@ -362,12 +362,18 @@ cmd_run(struct session **sp, int argc, char **argv, FILE *out, FILE *errf, int i
 				continue;
 			}
 			if (c == '?' || c == ':') {
-				if (c == ':')
-					fprintf(errf, "berth %s: option `%s' needs a value\n", e->name,
-						argv[optind - 1]);
+				char shown[64];
+
+				/* A long option is argv[optind-1]; a short one may sit in a
+				 * group ("-Zq"): name just that letter. */
+				if (optopt != 0)
+					snprintf(shown, sizeof shown, "-%c", optopt);
 				else
-					fprintf(errf, "berth %s: unknown option `%s'\n", e->name,
-						argv[optind - 1]);
+					snprintf(shown, sizeof shown, "%.60s", argv[optind - 1]);
+				if (c == ':')
+					fprintf(errf, "berth %s: option `%s' needs a value\n", e->name, shown);
+				else
+					fprintf(errf, "berth %s: unknown option `%s'\n", e->name, shown);
 				cmd_usage_line(errf, e);
 				free(pos);
 				for (i = 0; i < CMD_MAX_OPTS; i++)

@@ -48,7 +48,7 @@ backend_find(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < nbackends; i++)
+	for (i = 0; name != NULL && i < nbackends; i++)
 		if (strcmp(backends[i]->name, name) == 0)
 			return backends[i];
 	return NULL;

@@ -4,9 +4,9 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +34,30 @@ dir_from_env(const char *var, const char *root_default, const char *xdg_var,
 	home = getenv("HOME");
 	if (xdg_fallback_home_suffix != NULL && home != NULL && *home != '\0')
 		return xasprintf("%s/%s/berth", home, xdg_fallback_home_suffix);
-	return xasprintf("/tmp/berth-%u", (unsigned)geteuid());
+	return NULL;	/* the caller makes a private directory in /tmp */
+}
+
+/* The last resort for the runtime directory: /tmp/berth-UID, made 0700 and
+ * checked, since anyone can create a name in /tmp before us (as tmux does). */
+static char *
+private_tmp_dir(struct berr *err)
+{
+	char *p = xasprintf("/tmp/berth-%u", (unsigned)geteuid());
+	struct stat st;
+
+	if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+		berr_errno(err, "creating `%s'", p);
+		free(p);
+		return NULL;
+	}
+	if (lstat(p, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 077) != 0) {
+		berr_set(err, EACCES, "`%s' is not a private directory of this user (check its "
+			 "owner and mode, or set BERTH_RUN_DIR)", p);
+		free(p);
+		return NULL;
+	}
+	return p;
 }
 
 int
@@ -44,6 +67,17 @@ dirs_init(struct berth_dirs *d, struct berr *err)
 	d->run = dir_from_env("BERTH_RUN_DIR", "/run/berth", "XDG_RUNTIME_DIR", NULL);
 	d->data = dir_from_env("BERTH_DATA_DIR", "/var/lib/berth", "XDG_DATA_HOME", ".local/share");
 	d->config = dir_from_env("BERTH_CONFIG_DIR", "/etc/berth", "XDG_CONFIG_HOME", ".config");
+	if (d->data == NULL)
+		d->data = xasprintf("/tmp/berth-%u/data", (unsigned)geteuid());
+	if (d->config == NULL)
+		d->config = xasprintf("/tmp/berth-%u/config", (unsigned)geteuid());
+	if (d->run == NULL) {
+		d->run = private_tmp_dir(err);
+		if (d->run == NULL) {
+			dirs_free(d);
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -66,6 +100,8 @@ mkdir_p(const char *path, mode_t mode, struct berr *err)
 	char *p;
 	struct stat st;
 
+	if (path == NULL || *path == '\0')
+		return berr_set(err, EINVAL, "creating a directory: empty path");
 	if (strlcpy_b(buf, path, sizeof buf) >= sizeof buf)
 		return berr_set(err, ENAMETOOLONG, "creating directory `%s': path too long", path);
 	len = strlen(buf);
@@ -116,7 +152,7 @@ atomic_write_file(const char *path, const void *buf, size_t len, mode_t mode, st
 	char *dircopy;
 	int fd, dfd;
 
-	fd = mkstemp(tmp);
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		berr_errno(err, "writing `%s': creating temporary file", path);
 		free(tmp);
@@ -156,12 +192,19 @@ atomic_write_file(const char *path, const void *buf, size_t len, mode_t mode, st
 int
 read_file(const char *path, char **bufp, size_t *lenp, size_t max, struct berr *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	size_t cap = 4096, len = 0;
+	struct stat st;
 	char *buf;
 
 	if (fd < 0)
 		return berr_errno(err, "reading `%s'", path);
+	/* Only regular files: a FIFO or a device would block or never end. */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return berr_set(err, EINVAL, "reading `%s': not a regular file", path);
+	}
+	fd_set_nonblock(fd, 0);
 	if (cap > max)
 		cap = max;
 	buf = xmalloc(cap + 1);
@@ -205,59 +248,45 @@ read_file(const char *path, char **bufp, size_t *lenp, size_t max, struct berr *
 	return 0;
 }
 
-static int
-remove_at(int dfd, const char *name, dev_t dev, struct berr *err, const char *top)
-{
-	struct stat st;
-	int fd;
-	DIR *d;
-	struct dirent *de;
+static struct berr *rm_err;
+static const char *rm_top;
 
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return berr_errno(err, "removing `%s'", top);
+static int
+remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	int r = flag == FTW_DP ? rmdir(path) : unlink(path);
+
+	if (r < 0 && errno != ENOENT) {
+		if (errno == ENOTEMPTY || errno == EBUSY)
+			berr_set(rm_err, errno, "removing `%s': `%s' holds a mount point", rm_top, path);
+		else
+			berr_errno(rm_err, "removing `%s'", path);
+		return 1;
 	}
-	if (!S_ISDIR(st.st_mode)) {
-		if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
-			return berr_errno(err, "removing `%s/%s'", top, name);
-		return 0;
-	}
-	if (st.st_dev != dev)
-		return berr_set(err, EXDEV, "removing `%s': `%s' is a mount point", top, name);
-	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return berr_errno(err, "removing `%s/%s'", top, name);
-	d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
-		return berr_errno(err, "removing `%s/%s'", top, name);
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (remove_at(dirfd(d), de->d_name, dev, err, top) < 0) {
-			closedir(d);
-			return -1;
-		}
-	}
-	closedir(d);
-	if (unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		return berr_errno(err, "removing `%s/%s'", top, name);
 	return 0;
 }
 
+/* nftw with FTW_PHYS never follows links, FTW_MOUNT never crosses into
+ * another file system (a mount point inside is left and reported), and the
+ * descriptor budget keeps deep trees from exhausting fds.  Not thread-safe. */
 int
 remove_tree(const char *path, struct berr *err)
 {
 	struct stat st;
+	int r;
 
 	if (lstat(path, &st) < 0) {
 		if (errno == ENOENT)
 			return 0;
 		return berr_errno(err, "removing `%s'", path);
 	}
-	return remove_at(AT_FDCWD, path, st.st_dev, err, path);
+	rm_err = err;
+	rm_top = path;
+	r = nftw(path, remove_one, 16, FTW_PHYS | FTW_MOUNT | FTW_DEPTH);
+	rm_err = NULL;
+	if (r < 0)
+		return berr_errno(err, "removing `%s'", path);
+	return r == 0 ? 0 : -1;
 }
 
 int

@@ -111,14 +111,21 @@ static const struct {
 	{ ENOTSUP, "ENOTSUP" },
 };
 
+/* errno values beyond the table travel as their symbolic names (glibc's
+ * strerrorname_np), so the peer gets the same code back. */
+#define BERR_ERRNO_MAX 200
+
 const char *
 berr_code_name(int code)
 {
 	size_t i;
+	const char *n;
 
 	for (i = 0; i < sizeof berr_names / sizeof berr_names[0]; i++)
 		if (berr_names[i].code == code)
 			return berr_names[i].name;
+	if (code > 0 && code < BERR_ERRNO_MAX && (n = strerrorname_np(code)) != NULL)
+		return n;
 	return code == 0 ? "ok" : "error";
 }
 
@@ -126,11 +133,19 @@ int
 berr_code_from_name(const char *name)
 {
 	size_t i;
+	int c;
 
 	if (name == NULL)
 		return BERR_REMOTE;
 	for (i = 0; i < sizeof berr_names / sizeof berr_names[0]; i++)
 		if (strcmp(berr_names[i].name, name) == 0)
 			return berr_names[i].code;
+	if (name[0] == 'E')
+		for (c = 1; c < BERR_ERRNO_MAX; c++) {
+			const char *n = strerrorname_np(c);
+
+			if (n != NULL && strcmp(n, name) == 0)
+				return c;
+		}
 	return BERR_REMOTE;
 }

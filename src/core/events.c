@@ -102,7 +102,7 @@ evbus_publish(struct evbus *b, const struct berth_event *ev)
 
 		if (s->dead)
 			continue;
-		if (strcmp(s->type, "*") != 0 && strcmp(s->type, ev->type) != 0)
+		if (strcmp(s->type, "*") != 0 && (ev->type == NULL || strcmp(s->type, ev->type) != 0))
 			continue;
 		s->cb(ev, s->arg);
 	}

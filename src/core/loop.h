@@ -1,7 +1,8 @@
 /*
  * loop.h - berth's event loop: fd watches and timers over poll(2).
  *
- * One loop per process.  libvirt's event implementation is joined to it
+ * One loop per session (usually one per process).  libvirt's event
+ * implementation is joined to it
  * (virEventRegisterImpl), so libvirt events, control sockets of berth-vmm and
  * berth-ctr monitors, the TUI's stdin and stats timers all run in one place.
  * Callbacks may add and remove watches and timers, including their own.

@@ -245,7 +245,9 @@ ms_grow(struct metrics_store *ms)
 	struct ms_entry *old = ms->slots;
 	size_t oldcap = ms->cap, i;
 
-	ms->cap *= 2;
+	/* Double only for live keys; otherwise just drop the tombstones. */
+	if (ms->count * 2 >= ms->cap)
+		ms->cap *= 2;
 	ms->slots = xcalloc(ms->cap, sizeof *ms->slots);
 	ms->used = 0;
 	for (i = 0; i < oldcap; i++) {

@@ -34,10 +34,6 @@
 /* Messages handled per readable callback before yielding to other peers. */
 #define PROTO_BATCH 64
 #define PROTO_MAX_SUBS 64
-/* Requests of one connection handed to the handler and not answered yet
- * (deferred ones: exec, waits); more are refused with EBUSY, so a peer
- * cannot make a server hold unbounded state or work for it. */
-#define PROTO_MAX_INFLIGHT 1024
 #define PROTO_MAX_EVENT_NAME 64
 
 /* ================================================================ framing */

@@ -34,6 +34,10 @@
 #define PROTO_MAX_MSG (1024 * 1024)
 #define PROTO_MAX_DEPTH 32
 #define PROTO_MAX_QUEUE (8 * 1024 * 1024)
+/* Requests of one connection handed to the handler and not answered yet
+ * (deferred ones: exec, waits); more are refused with EBUSY, so a peer
+ * cannot make a server hold unbounded state or work for it. */
+#define PROTO_MAX_INFLIGHT 1024
 #define PROTO_DEFAULT_TIMEOUT_MS 5000
 /* Simultaneous connections per server; more are answered EBUSY and closed. */
 #define PROTO_MAX_CLIENTS 64

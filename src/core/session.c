@@ -354,12 +354,17 @@ session_resolve(struct session *s, const char *name, struct instance **out, stru
 						  : pass == 1 ? matches_qualified(inst, name)
 						  : strncasecmp(inst->uuid, name, strlen(name)) == 0;
 
-				if (m && len < sizeof where - 64)
-					len += (size_t)snprintf(where + len, sizeof where - len, "%s%s:%s",
-								len ? ", " : "", inst->host, inst->name);
-				if (m && pass == 0 && len < sizeof where - 64)
-					len += (size_t)snprintf(where + len, sizeof where - len, " (%s)",
-								inst->backend->name);
+				if (m) {
+					int w = snprintf(where + len, sizeof where - len, "%s%.64s:%.64s%s%s%s",
+							 len ? ", " : "", inst->host, inst->name,
+							 pass == 0 ? " (" : "",
+							 pass == 0 ? inst->backend->name : "",
+							 pass == 0 ? ")" : "");
+
+					if (w < 0 || (size_t)w >= sizeof where - len)
+						break;
+					len += (size_t)w;
+				}
 			}
 			inst_list_clear(&l);
 			return berr_set(err, BERR_AMBIGUOUS,
@@ -381,8 +386,12 @@ session_resolve(struct session *s, const char *name, struct instance **out, stru
 		for (i = 0; i < l.n && shown < 4; i++) {
 			if (edit_distance(l.v[i]->name, name) <= limit ||
 			    (strlen(name) >= 2 && strstr(l.v[i]->name, name) != NULL)) {
-				len += (size_t)snprintf(near + len, sizeof near - len, "%s`%s'",
-							shown ? ", " : "", l.v[i]->name);
+				int w = snprintf(near + len, sizeof near - len, "%s`%.64s'",
+						 shown ? ", " : "", l.v[i]->name);
+
+				if (w < 0 || (size_t)w >= sizeof near - len)
+					break;
+				len += (size_t)w;
 				shown++;
 			}
 		}

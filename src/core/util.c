@@ -243,7 +243,7 @@ parse_size(const char *s, uint64_t *bytes)
 	unsigned long long v;
 	uint64_t mult = 1;
 
-	if (s == NULL || *s == '\0' || *s == '-')
+	if (s == NULL || *s < '0' || *s > '9')
 		return -1;
 	errno = 0;
 	v = strtoull(s, &end, 10);
@@ -357,13 +357,16 @@ smap_get(const struct smap *m, const char *key)
 	return sl ? sl->value : NULL;
 }
 
+/* Rehash; double only when live keys need it, so that tombstones of keys
+ * that came and went do not make the table grow forever. */
 static void
 smap_grow(struct smap *m)
 {
 	struct smap_slot *old = m->slots;
 	size_t oldcap = m->cap, i;
 
-	m->cap *= 2;
+	if (m->count * 2 >= m->cap)
+		m->cap *= 2;
 	m->slots = xcalloc(m->cap, sizeof *m->slots);
 	m->used = 0;
 	for (i = 0; i < oldcap; i++) {

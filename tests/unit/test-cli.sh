@@ -89,4 +89,18 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d[0]["name"]
 	|| fail "stats --json: $(cat "$out")"
 expect_rc 0 $BERTH hosts --connect $T
 grep -q "libvirt  *localhost  *test:///default  *connected" "$out" || fail "hosts lists the connection: $(cat "$out")"
+# Close-match suggestions with long names never overflow (they used to).
+python3 - "$BERTH_TEST_TMP/long.xml" <<'PY'
+import sys
+doms = "".join('<domain type="test"><name>zz%s%d</name><memory>65536</memory><vcpu>1</vcpu><os><type>hvm</type></os></domain>' % ("9" * 250, i) for i in range(4))
+open(sys.argv[1], "w").write("<node>%s</node>" % doms)
+PY
+expect_rc 3 $BERTH info zz --connect "test://$BERTH_TEST_TMP/long.xml"
+grep -q "no instance named \`zz'; did you mean" "$err" || fail "long close matches: $(cat "$err")"
+
+# A name carrying a C1 control (CSI) is not passed raw to the terminal table.
+printf '<node><domain type="test"><name>evil\302\23331mred</name><memory>65536</memory><vcpu>1</vcpu><os><type>hvm</type></os></domain></node>' > "$BERTH_TEST_TMP/evil.xml"
+expect_rc 0 $BERTH list --connect "test://$BERTH_TEST_TMP/evil.xml"
+grep -q "evil??31mred" "$out" || fail "the control character is neutralised: $(od -c "$out" | head)"
+LC_ALL=C grep -q "$(printf '\302\233')" "$out" && fail "a raw C1 control reached the output"
 exit 0

@@ -51,5 +51,7 @@ main(void)
 	is_int(berr_code_from_name("notfound"), BERR_NOTFOUND, "code names parse back");
 	is_int(berr_code_from_name("no-such-code"), BERR_REMOTE, "unknown code names map to remote");
 	is_int(berr_set(NULL, EIO, "x"), -1, "a NULL error object is tolerated");
+	is_str(berr_code_name(ECONNRESET), "ECONNRESET", "errno values beyond the table have names");
+	is_int(berr_code_from_name("EXDEV"), EXDEV, "and come back as the same errno");
 	return tap_done();
 }

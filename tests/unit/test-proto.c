@@ -30,9 +30,6 @@
 #include "tap.h"
 
 /* proto.c's bound on a connection's unanswered requests. */
-#ifndef PROTO_MAX_INFLIGHT
-#define PROTO_MAX_INFLIGHT 1024
-#endif
 
 static char tmpdir[256];
 
