@@ -548,11 +548,15 @@ virt_stats(struct bconn *c, struct instance **v, size_t n, struct inst_stats *ou
 		struct smap *by_key = smap_new(NULL);
 
 		for (i = 0; i < n; i++) {
-			char *key = v[i]->uuid[0] ? xasprintf("u:%s", v[i]->uuid)
-						  : xasprintf("n:%s", v[i]->name);
+			char *key = xasprintf("n:%s", v[i]->name);
 
 			smap_set(by_key, key, (void *)(uintptr_t)(i + 1));
 			free(key);
+			if (v[i]->uuid[0]) {
+				key = xasprintf("u:%s", v[i]->uuid);
+				smap_set(by_key, key, (void *)(uintptr_t)(i + 1));
+				free(key);
+			}
 		}
 		for (r = 0; r < nrec; r++) {
 			char uuid[VIR_UUID_STRING_BUFLEN] = "", key[VIR_UUID_STRING_BUFLEN + 8];
