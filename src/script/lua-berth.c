@@ -170,6 +170,15 @@ berth_hosts(lua_State *L)
 				lua_setfield(L, -2, "error");
 			}
 		}
+		/* The documented name of free memory is free_memory_kib; the
+		 * kvm and container backends call it memory_free_kib. */
+		if (lua_getfield(L, -1, "free_memory_kib") == LUA_TNIL) {
+			lua_pop(L, 1);
+			lua_getfield(L, -1, "memory_free_kib");
+			lua_setfield(L, -2, "free_memory_kib");
+		} else {
+			lua_pop(L, 1);
+		}
 		lua_pushstring(L, c->ops->name);
 		lua_setfield(L, -2, "backend");
 		lua_pushstring(L, conn_host(c));

@@ -5,12 +5,15 @@
  * A userdata owns one struct instance (a snapshot; lifecycle methods and
  * :refresh() update it) and, once used, the instance's console: an fd
  * watched by the session's loop that fills a bounded buffer, which
- * :console_expect() searches with a Lua pattern.
+ * :console_expect() searches with a Lua pattern.  Objects of one instance
+ * share one console connection (the one using it holds it); :start()
+ * begins a fresh console.
  * Not for: module-level functions (lua-berth.c).
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -27,6 +30,7 @@
 
 #define CONSOLE_BUF_MAX (1u << 20)	/* bytes of console output kept */
 #define WAIT_POLL_MS 200		/* state polling period of :wait */
+#define EXEC_OUTPUT_MAX (16u << 20)	/* bytes of exec output returned */
 
 /* Registry key of the original string.find (scripts may replace theirs). */
 static char strfind_key;
@@ -40,7 +44,45 @@ struct linst {
 	int con_eof;
 	char *cbuf;
 	size_t clen;
+	struct linst *con_next, *con_prev;	/* sc->consoles, while con_fd >= 0 */
 };
+
+static void linst_console_cb(struct loop *l, int id, int fd, int revents, void *arg);
+
+static void
+console_link(struct linst *li)
+{
+	li->con_prev = NULL;
+	li->con_next = li->sc->consoles;
+	if (li->con_next)
+		li->con_next->con_prev = li;
+	li->sc->consoles = li;
+}
+
+static void
+console_unlink(struct linst *li)
+{
+	if (li->con_prev)
+		li->con_prev->con_next = li->con_next;
+	else if (li->sc->consoles == li)
+		li->sc->consoles = li->con_next;
+	if (li->con_next)
+		li->con_next->con_prev = li->con_prev;
+	li->con_next = li->con_prev = NULL;
+}
+
+/* Another object of this state with the same instance's console open. */
+static struct linst *
+console_holder(struct linst *li)
+{
+	struct linst *o;
+
+	for (o = li->sc->consoles; o != NULL; o = o->con_next)
+		if (o != li && o->inst != NULL && o->inst->conn == li->inst->conn &&
+		    strcmp(o->inst->name, li->inst->name) == 0 && o->con_fd >= 0 && !o->con_eof)
+			return o;
+	return NULL;
+}
 
 static struct linst *
 linst_check(lua_State *L, int idx)
@@ -64,8 +106,10 @@ linst_console_close(struct linst *li)
 	if (li->con_watch > 0 && li->loop != NULL)
 		loop_remove_fd(li->loop, li->con_watch);
 	li->con_watch = 0;
-	if (li->con_fd >= 0)
+	if (li->con_fd >= 0) {
 		close(li->con_fd);
+		console_unlink(li);
+	}
 	li->con_fd = -1;
 	free(li->cbuf);
 	li->cbuf = NULL;
@@ -169,6 +213,16 @@ linst_do(lua_State *L, enum inst_op op, int timeout)
 		return push_notsup(L, inst, inst_op_name(op));
 	if (instance_do(inst, op, timeout, &err) < 0)
 		return script_push_berr(L, &err);
+	/* A started instance has a new console: drop the old connection and
+	 * what it buffered, or console_expect would match the previous run's
+	 * output (and console_send write to a console that is gone). */
+	if (op == OP_START) {
+		struct linst *other;
+
+		linst_console_close(li);
+		while ((other = console_holder(li)) != NULL)
+			linst_console_close(other);
+	}
 	if (op != OP_UNDEFINE)
 		linst_refresh_c(li, &ignored);
 	lua_pushboolean(L, 1);
@@ -336,42 +390,62 @@ script_stats_batch(lua_State *L)
 	struct inst_list l = { 0 };
 	struct inst_rates *r;
 	struct inst_stats *st;
+	size_t *slot, nu = 0;
 	lua_Integer i, n;
-	int first = 0;
+	int first = 0, seen;
 
 	luaL_checktype(L, 1, LUA_TTABLE);
 	n = luaL_len(L, 1);
 	if (n < 0 || n > 1000000)
 		return luaL_argerror(L, 1, "too many instances");
+	/* Each instance is sampled once, however often it is listed: a
+	 * backend answers a batch per instance, not per entry. */
 	l.v = lua_newuserdatauv(L, ((size_t)n + 1) * sizeof *l.v, 0);
-	l.n = l.cap = (size_t)n;
+	slot = lua_newuserdatauv(L, ((size_t)n + 1) * sizeof *slot, 0);
+	lua_newtable(L);
+	seen = lua_gettop(L);
 	for (i = 1; i <= n; i++) {
+		struct instance *inst;
 		char *key;
 
 		lua_rawgeti(L, 1, i);
-		l.v[i - 1] = linst_check(L, -1)->inst;
+		inst = linst_check(L, -1)->inst;
 		lua_pop(L, 1);
-		key = instance_key(l.v[i - 1]);
+		key = instance_key(inst);
+		lua_pushstring(L, key);
+		if (lua_rawget(L, seen) == LUA_TNUMBER) {
+			slot[i - 1] = (size_t)lua_tointeger(L, -1);
+			lua_pop(L, 1);
+			free(key);
+			continue;
+		}
+		lua_pop(L, 1);
+		lua_pushstring(L, key);
+		lua_pushinteger(L, (lua_Integer)nu);
+		lua_rawset(L, seen);
+		slot[i - 1] = nu;
+		l.v[nu++] = inst;
 		if (smap_get(s->prev_stats, key) == NULL)
 			first = 1;
 		free(key);
 	}
-	r = lua_newuserdatauv(L, ((size_t)n + 1) * sizeof *r, 0);
-	st = lua_newuserdatauv(L, ((size_t)n + 1) * sizeof *st, 0);
-	memset(st, 0, ((size_t)n + 1) * sizeof *st);
+	l.n = l.cap = nu;
+	r = lua_newuserdatauv(L, (nu + 1) * sizeof *r, 0);
+	st = lua_newuserdatauv(L, (nu + 1) * sizeof *st, 0);
+	memset(st, 0, (nu + 1) * sizeof *st);
 	session_poll_stats(s, &l, r, st);
 	if (first) {
 		int64_t until = now_ms() + 250;
 
 		while (now_ms() < until)
 			script_run_loop_until(L, until);
-		memset(st, 0, ((size_t)n + 1) * sizeof *st);
+		memset(st, 0, (nu + 1) * sizeof *st);
 		session_poll_stats(s, &l, r, st);
 	}
 	lua_createtable(L, (int)n, 0);
 	for (i = 0; i < n; i++) {
-		if (st[i].valid)
-			push_stats(L, &r[i], &st[i]);
+		if (st[slot[i]].valid)
+			push_stats(L, &r[slot[i]], &st[slot[i]]);
 		else
 			lua_pushboolean(L, 0);
 		lua_rawseti(L, -2, i + 1);
@@ -456,19 +530,48 @@ linst_console_cb(struct loop *l, int id, int fd, int revents, void *arg)
 static int
 linst_console_ensure(lua_State *L, struct linst *li, struct berr *err)
 {
+	struct linst *holder;
 	struct session *s;
 	int fd;
 
 	if (li->con_fd >= 0 && !li->con_eof)
 		return 0;
 	if (li->con_fd >= 0) {
-		/* The console ended (the instance stopped): open it again, keeping
-		 * what was buffered. */
+		/* The console ended (the instance stopped): open it again.  What
+		 * was buffered stays readable until the new console opens. */
 		if (li->con_watch > 0 && li->loop != NULL)
 			loop_remove_fd(li->loop, li->con_watch);
 		li->con_watch = 0;
 		close(li->con_fd);
+		console_unlink(li);
 		li->con_fd = -1;
+	}
+	/* One connection per instance and state, passed to the object that
+	 * uses it: a second connection would get the output but not the
+	 * input (berth-vmm gives the input to one client). */
+	holder = console_holder(li);
+	if (holder != NULL) {
+		if (holder->con_watch > 0 && holder->loop != NULL)
+			loop_remove_fd(holder->loop, holder->con_watch);
+		holder->con_watch = 0;
+		console_unlink(holder);
+		free(li->cbuf);
+		li->cbuf = holder->cbuf;
+		li->clen = holder->clen;
+		li->con_fd = holder->con_fd;
+		li->con_eof = 0;
+		li->loop = holder->loop;
+		holder->cbuf = NULL;
+		holder->clen = 0;
+		holder->con_fd = -1;
+		console_link(li);
+		li->con_watch = loop_add_fd(li->loop, li->con_fd, POLLIN, linst_console_cb, li, NULL);
+		if (li->con_watch < 0) {
+			li->con_watch = 0;
+			linst_console_close(li);
+			return berr_set(err, ENOMEM, "watching the console of `%s'", li->inst->name);
+		}
+		return 0;
 	}
 	if (li->inst->backend->console_open == NULL)
 		return berr_set(err, BERR_NOTSUP, "console: not supported by backend %s",
@@ -476,14 +579,19 @@ linst_console_ensure(lua_State *L, struct linst *li, struct berr *err)
 	s = script_need_session(L);
 	if (li->inst->backend->console_open(li->inst, &fd, err) < 0)
 		return berr_wrap(err, "opening the console of `%s'", li->inst->name);
+	/* A new console is a new run of the instance (the bundled backends
+	 * replay its scrollback): output of the previous run must not match. */
+	li->clen = 0;
 	fd_set_nonblock(fd, 1);
 	fd_set_cloexec(fd, 1);
 	li->con_fd = fd;
 	li->con_eof = 0;
 	li->loop = s->loop;
+	console_link(li);
 	li->con_watch = loop_add_fd(s->loop, fd, POLLIN, linst_console_cb, li, NULL);
 	if (li->con_watch < 0) {
 		close(fd);
+		console_unlink(li);
 		li->con_fd = -1;
 		li->con_watch = 0;
 		return berr_set(err, ENOMEM, "watching the console of `%s'", li->inst->name);
@@ -690,25 +798,166 @@ linst_wait(lua_State *L)
 	return script_block(L, linst_wait_poll);
 }
 
-/* inst:exec(command [, {tty = bool}]) -> exit status | nil, message.
- * command: a string (run with /bin/sh -c) or an argv table.
- * [-2|3, +1|2, e] */
+/* An unlinked temporary file for captured output, or -1. */
+static int
+exec_tmpfile(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char *path;
+	int fd;
+
+#ifdef O_TMPFILE
+	fd = open(dir && *dir ? dir : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+#endif
+	path = xasprintf("%s/berth-exec.XXXXXX", dir && *dir ? dir : "/tmp");
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(path);
+	free(path);
+	return fd;
+}
+
+/* Push what fd holds (from its start, at most EXEC_OUTPUT_MAX bytes). */
+static void
+exec_push_file(lua_State *L, int fd)
+{
+	luaL_Buffer b;
+	size_t total = 0;
+
+	luaL_buffinit(L, &b);
+	if (lseek(fd, 0, SEEK_SET) == 0) {
+		while (total < EXEC_OUTPUT_MAX) {
+			char *p = luaL_prepbuffer(&b);
+			size_t want = EXEC_OUTPUT_MAX - total < LUAL_BUFFERSIZE ? EXEC_OUTPUT_MAX - total
+										   : LUAL_BUFFERSIZE;
+			ssize_t n = read(fd, p, want);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			luaL_addsize(&b, (size_t)n);
+			total += (size_t)n;
+		}
+	}
+	luaL_pushresult(&b);
+}
+
+/* __gc of the pair of capture files: closed even when reading them into
+ * Lua strings raises (a memory limit). */
+static int
+exec_files_gc(lua_State *L)
+{
+	int *fds = lua_touserdata(L, 1);
+
+	for (int i = 0; i < 2; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+		fds[i] = -1;
+	}
+	return 0;
+}
+
+/* Push a userdata that owns out[0] and out[1]. */
+static void
+exec_files_own(lua_State *L, const int out[2])
+{
+	int *fds = lua_newuserdatauv(L, 2 * sizeof *fds, 0);
+
+	fds[0] = out[0];
+	fds[1] = out[1];
+	if (luaL_newmetatable(L, "berth.exec_files")) {
+		lua_pushcfunction(L, exec_files_gc);
+		lua_setfield(L, -2, "__gc");
+	}
+	lua_setmetatable(L, -2);
+}
+
+/* Redirect fds 0, 1 and 2 for a captured exec: stdin from /dev/null,
+ * stdout and stderr to out[0] and out[1]; the originals go to saved[].
+ * Returns -1 with errno when a descriptor cannot be made. */
+static int
+exec_redirect(int out[2], int saved[3])
+{
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC), i;
+
+	out[0] = exec_tmpfile();
+	out[1] = exec_tmpfile();
+	for (i = 0; i < 3; i++)
+		saved[i] = fcntl(i, F_DUPFD_CLOEXEC, 3);
+	if (null < 0 || out[0] < 0 || out[1] < 0 || saved[0] < 0 || saved[1] < 0 || saved[2] < 0) {
+		int e = errno;
+
+		if (null >= 0)
+			close(null);
+		for (i = 0; i < 3; i++)
+			if (saved[i] >= 0)
+				close(saved[i]);
+		for (i = 0; i < 2; i++)
+			if (out[i] >= 0)
+				close(out[i]);
+		errno = e;
+		return -1;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	dup2(null, 0);
+	dup2(out[0], 1);
+	dup2(out[1], 2);
+	close(null);
+	return 0;
+}
+
+static void
+exec_restore(int saved[3])
+{
+	int i;
+
+	fflush(stdout);
+	fflush(stderr);
+	for (i = 0; i < 3; i++) {
+		dup2(saved[i], i);
+		close(saved[i]);
+	}
+}
+
+/* inst:exec(command [, {tty = bool, output = bool}]) -> exit status |
+ * nil, message.  command: a string (run with /bin/sh -c) or an argv table.
+ * With output = true, stdin is /dev/null and the command's standard output
+ * and error are captured: -> status, stdout, stderr.
+ * [-2|3, +1|2|3, e] */
 static int
 linst_exec(lua_State *L)
 {
 	struct linst *li = linst_check(L, 1);
 	struct berr err = { 0 };
 	char **argv;
-	int tty = 0, status = 0, r;
+	int tty = 0, capture = 0, status = 0, r, out[2] = { -1, -1 }, saved[3] = { -1, -1, -1 };
 	size_t n, i;
 
-	if (lua_istable(L, 3)) {
+	if (!lua_isnoneornil(L, 3)) {
+		luaL_checktype(L, 3, LUA_TTABLE);
 		lua_getfield(L, 3, "tty");
 		tty = lua_toboolean(L, -1);
-		lua_pop(L, 1);
+		lua_getfield(L, 3, "output");
+		capture = lua_toboolean(L, -1);
+		lua_pop(L, 2);
+		if (tty && capture)
+			return luaL_argerror(L, 3, "tty and output exclude each other");
 	}
 	if (li->inst->backend->exec == NULL)
 		return push_notsup(L, li->inst, "exec");
+	/* A stopped instance has nothing to run a command in: say so, rather
+	 * than the status of the runtime's complaint on our stderr. */
+	if (linst_refresh_c(li, &err) == 0 && li->inst->state != INST_RUNNING) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "running a command in `%s': it is %s, not running", li->inst->name,
+				inst_state_name(li->inst->state));
+		return 2;
+	}
+	err = (struct berr){ 0 };
 	if (lua_type(L, 2) == LUA_TSTRING) {
 		argv = xcalloc(4, sizeof *argv);
 		argv[0] = xstrdup("/bin/sh");
@@ -736,16 +985,40 @@ linst_exec(lua_State *L)
 		}
 	}
 	fflush(stdout);
+	if (capture && exec_redirect(out, saved) < 0) {
+		berr_errno(&err, "capturing the output of a command in `%s'", li->inst->name);
+		for (i = 0; i < n; i++)
+			free(argv[i]);
+		free(argv);
+		return script_push_berr(L, &err);
+	}
 	r = li->inst->backend->exec(li->inst, argv, tty, &status, &err);
+	if (capture)
+		exec_restore(saved);
 	for (i = 0; i < n; i++)
 		free(argv[i]);
 	free(argv);
 	if (r < 0) {
+		if (capture) {
+			close(out[0]);
+			close(out[1]);
+		}
 		berr_wrap(&err, "running a command in `%s'", li->inst->name);
 		return script_push_berr(L, &err);
 	}
+	if (!capture) {
+		lua_pushinteger(L, status);
+		return 1;
+	}
+	exec_files_own(L, out);
 	lua_pushinteger(L, status);
-	return 1;
+	exec_push_file(L, out[0]);
+	exec_push_file(L, out[1]);
+	/* Close the files now (their __gc then has nothing left to do). */
+	lua_pushcfunction(L, exec_files_gc);
+	lua_pushvalue(L, -5);
+	lua_call(L, 1, 0);
+	return 3;
 }
 
 /* inst:snapshot(name) -> true | nil, message

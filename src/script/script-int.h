@@ -15,6 +15,8 @@
 #include "core/instance.h"
 #include "script/script.h"
 
+struct linst;
+
 struct script {
 	lua_State *L;
 	struct session *s;
@@ -38,6 +40,7 @@ struct script {
 	int running;			/* nesting depth of script_run_* */
 	char **pending;			/* berth.connect before a session: "backend\turi" */
 	size_t npending;
+	struct linst *consoles;		/* instance objects holding an open console */
 };
 
 /* The struct script of any thread of a state. */

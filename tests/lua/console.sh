@@ -106,6 +106,11 @@ local none, terr = fast:console_expect("never shown", 0.3)
 T.is(none, nil, "a timeout returns nil")
 T.like(terr, "timeout after 0.3 s waiting for `never shown\x27", "... and says what it waited for")
 
+-- Objects of one instance share its console connection: close this one,
+-- or the parallel object of "fast" below would take it over (past its
+-- login prompt) instead of opening a new one.
+fast:close()
+
 -- Two consoles in parallel: the 0.3 s and 0.6 s waits overlap.
 local t0 = berth.clock()
 local res, errs = berth.parallel({ "slow", "fast" }, function(name)
