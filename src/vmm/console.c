@@ -43,31 +43,42 @@ client_close(struct console *c, struct console_client *cl)
 	free(cl);
 }
 
-/* Send what this client can take.  0 ok, -1 the client was closed. */
+/* Send what this client can take.  0 ok, -1 the client was closed.
+ * Bytes are copied out of the ring under the lock and written without it,
+ * so a vCPU adding output never waits for a write(2) to a peer (or to a
+ * stdout that is a slow file). */
 static int
 client_flush(struct console *c, struct console_client *cl)
 {
+	static uint8_t chunk[64 * 1024];	/* main thread only */
 	int want_out = 0;
 
-	pthread_mutex_lock(&c->lock);
-	if (c->total - cl->pos > CONSOLE_RING) {
-		if (!cl->is_stdio) {
-			pthread_mutex_unlock(&c->lock);
-			c->readers_dropped++;
-			vmm_log("console: dropping a reader that fell %d bytes behind", CONSOLE_RING);
-			client_close(c, cl);
-			return -1;
-		}
-		cl->pos = c->total - CONSOLE_RING;	/* the terminal loses the oldest bytes */
-	}
-	while (cl->pos < c->total) {
-		size_t off = (size_t)(cl->pos % CONSOLE_RING);
-		size_t n = (size_t)(c->total - cl->pos);
+	for (;;) {
+		size_t off, n;
 		ssize_t w;
 
+		pthread_mutex_lock(&c->lock);
+		if (c->total - cl->pos > CONSOLE_RING) {
+			if (!cl->is_stdio) {
+				pthread_mutex_unlock(&c->lock);
+				c->readers_dropped++;
+				vmm_log("console: dropping a reader that fell %d bytes behind", CONSOLE_RING);
+				client_close(c, cl);
+				return -1;
+			}
+			cl->pos = c->total - CONSOLE_RING;	/* the terminal loses the oldest bytes */
+		}
+		off = (size_t)(cl->pos % CONSOLE_RING);
+		n = (size_t)(c->total - cl->pos);
 		if (n > CONSOLE_RING - off)
 			n = CONSOLE_RING - off;
-		w = write(cl->out_fd, c->ring + off, n);
+		if (n > sizeof chunk)
+			n = sizeof chunk;
+		memcpy(chunk, c->ring + off, n);
+		pthread_mutex_unlock(&c->lock);
+		if (n == 0)
+			break;
+		w = write(cl->out_fd, chunk, n);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
@@ -75,13 +86,11 @@ client_flush(struct console *c, struct console_client *cl)
 				want_out = 1;
 				break;
 			}
-			pthread_mutex_unlock(&c->lock);
 			client_close(c, cl);
 			return -1;
 		}
-		cl->pos += (uint64_t)w;
+		cl->pos += (uint64_t)w;	/* pos is the main thread's alone */
 	}
-	pthread_mutex_unlock(&c->lock);
 	if (want_out && cl->out_watch <= 0)
 		cl->out_watch = loop_add_fd(c->loop, cl->out_fd, POLLOUT, client_out_cb, cl, NULL);
 	else if (!want_out && cl->out_watch > 0) {

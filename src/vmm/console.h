@@ -27,7 +27,7 @@ struct console_client {
 	struct console *con;
 	int in_fd, out_fd;	/* the same socket, or stdin/stdout */
 	int in_watch, out_watch;
-	uint64_t pos;		/* next output byte (absolute) to send */
+	uint64_t pos;		/* next output byte (absolute) to send; main thread only */
 	int is_stdio;
 	int noted;		/* told it does not own the input */
 	int in_closed;

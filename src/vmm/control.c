@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,17 +30,22 @@ add_u64(json_object *o, const char *k, uint64_t v)
 	json_object_object_add(o, k, json_object_new_int64((int64_t)v));
 }
 
+/* /proc/self/statm, opened before the seccomp filter (which refuses every
+ * open) and read with pread at each stats request. */
+static int statm_fd = -1;
+
 static uint64_t
 vmm_rss_bytes(void)
 {
-	FILE *f = fopen("/proc/self/statm", "re");
+	char buf[128];
 	unsigned long long size = 0, rss = 0;
+	ssize_t n;
 
-	if (f == NULL)
+	if (statm_fd < 0 || (n = pread(statm_fd, buf, sizeof buf - 1, 0)) <= 0)
 		return 0;
-	if (fscanf(f, "%llu %llu", &size, &rss) != 2)
-		rss = 0;
-	fclose(f);
+	buf[n] = 0;
+	if (sscanf(buf, "%llu %llu", &size, &rss) != 2)
+		return 0;
 	return rss * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
@@ -71,7 +77,7 @@ control_stats(struct vmm *v)
 {
 	struct vm *vm = &v->vm;
 	json_object *o = json_object_new_object(), *cpus = json_object_new_array();
-	uint64_t run_total = 0, cpu_total = 0, exits_total = 0;
+	uint64_t run_total = 0, cpu_total = 0, exits_total = 0, tx, rx;
 
 	for (int i = 0; i < vm->ncpus; i++) {
 		struct vcpu *c = &vm->vcpus[i];
@@ -79,25 +85,26 @@ control_stats(struct vmm *v)
 		uint64_t cpu = vcpu_cpu_ns(c);
 
 		json_object_object_add(jc, "id", json_object_new_int(i));
-		add_u64(jc, "run_ns", c->run_ns);
+		add_u64(jc, "run_ns", vcpu_stat(&c->run_ns));
 		add_u64(jc, "cpu_ns", cpu);
-		add_u64(jc, "exits", c->exits_total);
+		add_u64(jc, "exits", vcpu_stat(&c->exits_total));
 		for (unsigned r = 0; r <= VCPU_EXIT_SLOTS; r++) {
 			const char *name = r < VCPU_EXIT_SLOTS ? vm_exit_reason_name(r) : "other";
 			char buf[24];
-			if (c->exits[r] == 0)
+			uint64_t count = vcpu_stat(&c->exits[r]);
+			if (count == 0)
 				continue;
 			if (name == NULL) {
 				snprintf(buf, sizeof buf, "reason_%u", r);
 				name = buf;
 			}
-			add_u64(ex, name, c->exits[r]);
+			add_u64(ex, name, count);
 		}
 		json_object_object_add(jc, "exits_by_reason", ex);
 		json_object_array_add(cpus, jc);
-		run_total += c->run_ns;
+		run_total += vcpu_stat(&c->run_ns);
 		cpu_total += cpu;
-		exits_total += c->exits_total;
+		exits_total += vcpu_stat(&c->exits_total);
 	}
 	add_str(o, "state", vm_state_name(vm_get_state(vm)));
 	json_object_object_add(o, "vcpus", cpus);
@@ -110,8 +117,12 @@ control_stats(struct vmm *v)
 	add_u64(o, "pio_unclaimed", __atomic_load_n(&vm->pio_unclaimed, __ATOMIC_RELAXED));
 	add_u64(o, "mmio_unclaimed", __atomic_load_n(&vm->mmio_unclaimed, __ATOMIC_RELAXED));
 	add_u64(o, "unknown_exits", __atomic_load_n(&vm->unknown_exits, __ATOMIC_RELAXED));
-	add_u64(o, "serial_tx_bytes", vm->serial.st.tx_bytes);
-	add_u64(o, "serial_rx_bytes", vm->serial.st.rx_bytes);
+	pthread_mutex_lock(&vm->serial.lock);	/* vCPU threads update them */
+	tx = vm->serial.st.tx_bytes;
+	rx = vm->serial.st.rx_bytes;
+	pthread_mutex_unlock(&vm->serial.lock);
+	add_u64(o, "serial_tx_bytes", tx);
+	add_u64(o, "serial_rx_bytes", rx);
 	add_u64(o, "console_clients", console_nclients(&v->console));
 	add_u64(o, "console_readers_dropped", v->console.readers_dropped);
 	add_u64(o, "console_input_refused", v->console.input_refused);
@@ -233,6 +244,8 @@ control_listen(struct vmm *v, const char *path, struct berr *err)
 		return berr_set(err, ENOMEM, "control server");
 	}
 	v->ctl_path = xstrdup(path);
+	if (statm_fd < 0)
+		statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
 	return 0;
 }
 
@@ -247,4 +260,7 @@ control_close(struct vmm *v)
 		free(v->ctl_path);
 		v->ctl_path = NULL;
 	}
+	if (statm_fd >= 0)
+		close(statm_fd);
+	statm_fd = -1;
 }

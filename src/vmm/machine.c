@@ -118,12 +118,22 @@ vm_get_state(struct vm *vm)
 	return st;
 }
 
+/* Called from vCPU threads too (vm_request_end) while vm_start may still be
+ * creating threads: thread_started is published with release after
+ * pthread_create has filled `thread`. */
 static void
 kick_all(struct vm *vm)
 {
 	for (int i = 0; i < vm->ncpus; i++)
-		if (vm->vcpus[i].thread_started)
+		if (__atomic_load_n(&vm->vcpus[i].thread_started, __ATOMIC_ACQUIRE))
 			pthread_kill(vm->vcpus[i].thread, KICK_SIGNAL);
+}
+
+/* Guest-triggered log lines: the first ten, then at powers of two. */
+static int
+log_worthy(uint64_t n)
+{
+	return n <= 10 || (n & (n - 1)) == 0;
 }
 
 void
@@ -177,11 +187,19 @@ host_request(void *ctx, enum vm_request req, int code)
 
 /* ---------------------------------------------------------------- vCPU */
 
+/* Counters have one writer (the vCPU thread) and are read by the stats op:
+ * relaxed atomic loads and stores, no locked instructions. */
+static void
+counter_add(uint64_t *c, uint64_t n)
+{
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+}
+
 static void
 vcpu_count_exit(struct vcpu *v, unsigned reason)
 {
-	v->exits_total++;
-	v->exits[reason < VCPU_EXIT_SLOTS ? reason : VCPU_EXIT_SLOTS]++;
+	counter_add(&v->exits_total, 1);
+	counter_add(&v->exits[reason < VCPU_EXIT_SLOTS ? reason : VCPU_EXIT_SLOTS], 1);
 }
 
 static void
@@ -262,7 +280,8 @@ vcpu_handle_exit(struct vcpu *v)
 			vm_request_end(vm, VM_END_CRASH, 0, "guest crashed (system event)");
 			return -1;
 		default:
-			vmm_log("vCPU %d: system event %u ignored", v->id, run->system_event.type);
+			if (log_worthy(__atomic_add_fetch(&vm->unknown_exits, 1, __ATOMIC_RELAXED)))
+				vmm_log("vCPU %d: system event %u ignored", v->id, run->system_event.type);
 			return 0;
 		}
 	case KVM_EXIT_FAIL_ENTRY:
@@ -277,11 +296,12 @@ vcpu_handle_exit(struct vcpu *v)
 			       " (emulation failure)" : "");
 		return -1;
 	case KVM_EXIT_EXCEPTION:
-		vmm_log("vCPU %d: exception exit %u ignored", v->id, run->ex.exception);
+		if (log_worthy(__atomic_add_fetch(&vm->unknown_exits, 1, __ATOMIC_RELAXED)))
+			vmm_log("vCPU %d: exception exit %u ignored", v->id, run->ex.exception);
 		return 0;
 	default: {
 		uint64_t n = __atomic_add_fetch(&vm->unknown_exits, 1, __ATOMIC_RELAXED);
-		if (n <= 10 || (n & (n - 1)) == 0)
+		if (log_worthy(n))
 			vmm_log("vCPU %d: unhandled exit reason %u (%s), seen %llu times", v->id,
 				reason, vm_exit_reason_name(reason) ? vm_exit_reason_name(reason) : "?",
 				(unsigned long long)n);
@@ -317,7 +337,7 @@ vcpu_thread(void *arg)
 		}
 		t0 = mono_ns();
 		r = ioctl(v->fd, KVM_RUN, 0);
-		v->run_ns += mono_ns() - t0;
+		counter_add(&v->run_ns, mono_ns() - t0);
 		v->run->immediate_exit = 0;
 		if (r < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
@@ -530,7 +550,8 @@ read_image(const char *what, const char *path, uint64_t max, uint8_t **buf, size
 	struct stat st;
 	uint8_t *b;
 	size_t done = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not hang before fstat refuses it. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0)
 		return berr_errno(err, "opening %s `%s'", what, path);
@@ -752,8 +773,8 @@ vm_start(struct vm *vm, struct berr *err)
 			vm_request_end(vm, VM_END_ERROR, 0, "could not start vCPU %d", i);
 			return -1;
 		}
-		v->thread_started = 1;
 		pthread_getcpuclockid(v->thread, &v->cpu_clock);
+		__atomic_store_n(&v->thread_started, 1, __ATOMIC_RELEASE);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return 0;
@@ -827,7 +848,7 @@ vm_join(struct vm *vm)
 	for (int i = 0; i < vm->ncpus; i++) {
 		if (vm->vcpus[i].thread_started) {
 			pthread_join(vm->vcpus[i].thread, NULL);
-			vm->vcpus[i].thread_started = 0;
+			__atomic_store_n(&vm->vcpus[i].thread_started, 0, __ATOMIC_RELEASE);
 		}
 	}
 }

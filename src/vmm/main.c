@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +32,7 @@
 #define DEFAULT_MEMORY_MIB 128
 #define DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=1 i8042.noaux"
 #define DEFAULT_SHUTDOWN_TIMEOUT_S 10
+#define CONFIG_MAX_BYTES (1024 * 1024)
 
 static const char *log_name = "berth-vmm";
 
@@ -111,11 +114,43 @@ set_str(char **field, const char *v)
 static int
 load_config(struct vm_config *cfg, const char *path, struct berr *err)
 {
-	json_object *root = json_object_from_file(path);
+	json_object *root;
+	enum json_tokener_error jerr = json_tokener_success;
+	struct stat st;
+	char *text;
+	size_t len = 0;
+	/* O_NONBLOCK: opening a FIFO with no writer must not hang; reads then
+	 * block again, so a pipe (`--config <(...)') still works. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
+	if (fd < 0)
+		return berr_errno(err, "configuration `%s'", path);
+	if (fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode))) {
+		close(fd);
+		return berr_set(err, BERR_INVALID, "configuration `%s' is not a regular file or a pipe",
+				path);
+	}
+	fd_set_nonblock(fd, 0);
+	text = xmalloc(CONFIG_MAX_BYTES + 1);
+	for (;;) {
+		ssize_t n = read(fd, text + len, CONFIG_MAX_BYTES + 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || (len += (size_t)n) > CONFIG_MAX_BYTES)
+			break;
+	}
+	close(fd);
+	if (len > CONFIG_MAX_BYTES) {
+		free(text);
+		return berr_set(err, BERR_INVALID, "configuration `%s' is over %d bytes", path,
+				CONFIG_MAX_BYTES);
+	}
+	text[len] = 0;
+	root = json_tokener_parse_verbose(text, &jerr);
+	free(text);
 	if (root == NULL)
 		return berr_set(err, BERR_INVALID, "configuration `%s': %s", path,
-				json_util_get_last_err() ? json_util_get_last_err() : "unreadable");
+				len ? json_tokener_error_desc(jerr) : "empty");
 	if (!json_object_is_type(root, json_type_object)) {
 		json_object_put(root);
 		return berr_set(err, BERR_INVALID, "configuration `%s' is not a JSON object", path);
@@ -435,17 +470,28 @@ serial_tx(void *arg, const uint8_t *buf, size_t n)
 	}
 }
 
+/* The guest decides how often it prints a panic line: report the first
+ * ten, then only when the count reaches a power of two, so a guest that
+ * prints panics in a loop cannot fill vmm.log (on a tmpfs) or subscribers'
+ * queues.  The event carries the running count. */
 static void
 panic_cb(struct loop *l, int id, int fd, int revents, void *arg)
 {
 	struct vmm *v = arg;
-	json_object *d = json_object_new_object();
-	uint64_t n;
+	json_object *d;
+	uint64_t n, before;
 
 	if (read(fd, &n, sizeof n) < 0)
 		return;
-	vmm_log("the guest printed a kernel panic");
+	before = v->panics;
+	v->panics += n;
+	/* Report when (before, panics] holds one of 1..10 or a power of two. */
+	if (n == 0 || (before >= 10 && __builtin_clzll(v->panics) == __builtin_clzll(before)))
+		return;
+	vmm_log("the guest printed a kernel panic (%llu so far)", (unsigned long long)v->panics);
+	d = json_object_new_object();
 	json_object_object_add(d, "reason", json_object_new_string("guest kernel panic (console)"));
+	json_object_object_add(d, "count", json_object_new_int64((int64_t)v->panics));
 	control_emit(v, "panic", d);
 }
 
@@ -470,6 +516,7 @@ setup_run_dir(struct vmm *v, struct berr *err)
 		v->cfg.run_dir = xasprintf("%s/vm/%s", dirs.run, v->cfg.name);
 		dirs_free(&dirs);
 	}
+	v->run_dir_created = access(v->cfg.run_dir, F_OK) < 0;
 	if (mkdir_p(v->cfg.run_dir, 0700, err) < 0)
 		return berr_wrap(err, "run directory `%s'", v->cfg.run_dir);
 	path = xasprintf("%s/console.sock", v->cfg.run_dir);
@@ -546,7 +593,7 @@ main(int argc, char **argv)
 	if (v.signal_fd >= 0)
 		v.signal_watch = loop_add_fd(v.loop, v.signal_fd, POLLIN, signal_cb, &v, NULL);
 	v.notify_watch = loop_add_fd(v.loop, v.vm.notify_fd, POLLIN, notify_cb, &v, NULL);
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 	v.cfg.no_seccomp = 1;	/* the sanitizer runtime needs calls we do not allow */
 #endif
 	if (!v.cfg.no_seccomp && vmm_seccomp_install(&err) < 0) {
@@ -577,6 +624,10 @@ out:
 		unlink(v.pid_path);
 		free(v.pid_path);
 	}
+	/* A run directory we made and left empty (no vmm.log: run by hand)
+	 * goes too, so runs without --name do not pile up vm-PID folders. */
+	if (v.run_dir_created)
+		rmdir(v.cfg.run_dir);
 	vm_destroy(&v.vm);
 	return v.exit_status;
 }

@@ -48,7 +48,8 @@ struct vcpu {
 	pthread_t thread;
 	int thread_started;
 	clockid_t cpu_clock;
-	/* Written by the vCPU thread only; read racily by the stats op. */
+	/* Written by the vCPU thread only, read by the stats op: both sides use
+	 * relaxed __atomic loads/stores (vcpu_stat()). */
 	uint64_t run_ns;
 	uint64_t exits_total;
 	uint64_t exits[VCPU_EXIT_SLOTS + 1];	/* last slot: unknown reasons */
@@ -120,6 +121,8 @@ void vm_destroy(struct vm *vm);
 const char *vm_state_name(enum vm_run_state st);
 const char *vm_end_name(enum vm_end end);
 const char *vm_exit_reason_name(unsigned reason);
+/* A vCPU counter (run_ns, exits_total, exits[i]) read from another thread. */
+static inline uint64_t vcpu_stat(const uint64_t *c) { return __atomic_load_n(c, __ATOMIC_RELAXED); }
 /* CPU time used by one vCPU thread, ns. */
 uint64_t vcpu_cpu_ns(const struct vcpu *v);
 

@@ -40,6 +40,7 @@ struct vmm {
 	struct console console;
 	struct proto_server *server;
 	char *ctl_path, *pid_path;
+	int run_dir_created;	/* setup made cfg.run_dir: remove it at exit if empty */
 	int notify_watch;
 	int signal_fd, signal_watch;
 	int shutdown_timer;
@@ -48,6 +49,7 @@ struct vmm {
 	int ending;		/* the VM has ended; the loop drains and quits */
 	size_t panic_match;	/* bytes of "Kernel panic - not syncing" seen (serial lock) */
 	int panic_fd, panic_watch;	/* eventfd: the guest printed a kernel panic */
+	uint64_t panics;		/* panic lines seen (main thread) */
 	int exit_status;
 };
 

@@ -1,7 +1,8 @@
 # lib.sh - shared helpers of the berth-vmm tests; source it first:
 #   . "$top_srcdir/tests/vmm/lib.sh"
 # guest KIND          build a tiny inline guest with mkguest, print its path
-# run_vmm NAME ARG..  run berth-vmm in the foreground (bounded); sets $status,
+# run_vmm NAME ARG..  run berth-vmm in the foreground (killed after $VMM_TIMEOUT s,
+#                     default 60); sets $status,
 #                     output in $T/NAME.out (console on stdio), log in $T/NAME.err
 # start_vmm NAME ARG.. start it in the background; sets $RUN (its run dir) and
 #                     $VMM_PID, waits for ctl.sock
@@ -21,7 +22,7 @@ guest() {
 
 run_vmm() {
 	_n=$1; shift
-	timeout -s KILL 60 "$BERTH_VMM" --name "$_n" --run-dir "$T/run-$_n" --console stdio "$@" \
+	timeout -s KILL ${VMM_TIMEOUT:-60} "$BERTH_VMM" --name "$_n" --run-dir "$T/run-$_n" --console stdio "$@" \
 		>"$T/$_n.out" 2>"$T/$_n.err" </dev/null
 	status=$?
 }

@@ -23,4 +23,15 @@ for ev in state exit reset panic; do
 	grep -q "^\.B $ev\$" "$man" || fail "event $ev is not documented"
 	grep -q "\"$ev\"" "$top_srcdir/src/vmm/main.c" "$top_srcdir/src/vmm/control.c" || fail "event $ev is not emitted by the code"
 done
-echo "ok: options, ops, events and exit statuses documented"
+# The hello example runs exactly as printed, from the build tree, and leaves
+# no run directory behind.
+cmd=$(grep 'tests/guests/hello' "$man" | sed 's/\\-/-/g; s/^ *//')
+case "$cmd" in berth-vmm\ *) ;; *) fail "no hello example in berth-vmm(1): '$cmd'";; esac
+[ -f "$top_builddir/tests/guests/hello.bzImage" ] || fail "tests/guests/hello.bzImage was not built"
+out=$(cd "$top_builddir" && PATH="$(dirname "$BERTH_VMM"):$PATH" timeout 30 sh -c "$cmd" </dev/null 2>"$T/example.err")
+st=$?
+[ "$st" -eq 1 ] || fail "'$cmd' exited $st, want 1 (guest exit 0): $(cat "$T/example.err")"
+case "$out" in *"Hello from berth guest"*) ;; *) fail "'$cmd' printed '$out'";; esac
+left=$(ls "$BERTH_RUN_DIR/vm" 2>/dev/null)
+[ -z "$left" ] || fail "the example left run directories behind: $left"
+echo "ok: options, ops, events and exit statuses documented; the example runs"

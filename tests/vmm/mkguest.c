@@ -4,7 +4,7 @@
  * of x86 code, plus deliberately broken images for the refusal tests.
  *
  *   mkguest KIND OUT       KIND: hello, bootparams, counter, echo, piogarbage,
- *                          flood, timer, irqecho, cpuid, legacy, panic,
+ *                          flood, timer, irqecho, cpuid, legacy, panic, panicflood,
  *                          reset, triplefault, pvh-hello, and the broken ones:
  *                          bad-magic, truncated, lying-syssize, old-proto, no64,
  *                          elf-nonote, elf-entry-outside
@@ -26,6 +26,7 @@ BLOB(pio64);
 BLOB(reset64);
 BLOB(flood64);
 BLOB(panic64);
+BLOB(panicflood64);
 BLOB(legacy64);
 BLOB(cpuid64);
 BLOB(timer64);
@@ -284,6 +285,14 @@ __asm__(
 	"s_panic: .asciz \"[    1.234] Kernel Kernel panic - not syncing: VFS: Unable to mount root fs\\n\"\n"
 	"panic64_end:\n"
 
+	/* panicflood: print a Linux panic line over and over */
+	".global panicflood64_start, panicflood64_end\n"
+	"panicflood64_start:\n"
+	"53: lea s_pflood(%rip), %rbx\n call pf_puts\n jmp 53b\n"
+	" LIB64 pf\n"
+	"s_pflood: .asciz \"Kernel panic - not syncing: again\\n\"\n"
+	"panicflood64_end:\n"
+
 	/* reset through the i8042 */
 	".global reset64_start, reset64_end\n"
 	"reset64_start:\n"
@@ -459,6 +468,7 @@ main(int argc, char **argv)
 		{ "cpuid", cpuid64_start, cpuid64_end, 0, NULL },
 		{ "legacy", legacy64_start, legacy64_end, 0, NULL },
 		{ "panic", panic64_start, panic64_end, 0, NULL },
+		{ "panicflood", panicflood64_start, panicflood64_end, 0, NULL },
 		{ "flood", flood64_start, flood64_end, 0, NULL },
 		{ "reset", reset64_start, reset64_end, 0, NULL },
 		{ "triplefault", triple64_start, triple64_end, 0, NULL },

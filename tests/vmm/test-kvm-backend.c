@@ -3,12 +3,20 @@
  * core's session does: define, start, list, get, stats, console_open,
  * pause/resume with the matching events delivered through the event loop,
  * and the event a subscriber gets when the VMM is killed with -9 (the
- * backend notices the control socket closing).
+ * backend notices the control socket closing).  The spawned VMM inherits
+ * none of the caller's descriptors (even high ones), SIGTERM stops it even
+ * when its starter ignored SIGTERM; definitions with values of the wrong type are refused.
  */
 #include "config.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +45,92 @@ on_event(const struct backend_event *ev, void *arg)
 	r->last_state = ev->state;
 	snprintf(r->last_detail, sizeof r->last_detail, "%s", ev->detail ? ev->detail : "");
 	printf("# event %s %s %s\n", ev->type, inst_state_name(ev->state), r->last_detail);
+}
+
+static pid_t
+read_pid(const char *path)
+{
+	char *p = NULL;
+	struct berr e;
+	pid_t pid = 0;
+
+	if (read_file(path, &p, NULL, 64, &e) == 0)
+		pid = (pid_t)atoi(p);
+	free(p);
+	return pid;
+}
+
+/* How many of pid's descriptors lead to a file whose name contains probe,
+ * and is descriptor number high open? */
+static int
+leaked_fds(pid_t pid, const char *probe, int high)
+{
+	char dir[64], path[384], target[4096];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	snprintf(dir, sizeof dir, "/proc/%d/fd", (int)pid);
+	if ((d = opendir(dir)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		ssize_t k;
+		if (de->d_name[0] == '.')
+			continue;
+		if (atoi(de->d_name) == high) {
+			printf("# the VMM holds descriptor %d\n", high);
+			n++;
+			continue;
+		}
+		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+		k = readlink(path, target, sizeof target - 1);
+		if (k > 0) {
+			target[k] = 0;
+			if (strstr(target, probe)) {
+				printf("# the VMM holds descriptor %s -> %s\n", de->d_name, target);
+				n++;
+			}
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+/* A VMM in the middle of exiting, as the kernel tears it down: its
+ * accepted connections are reset while the listening socket still exists,
+ * then that goes too.  Runs in a child; returns its pid. */
+static pid_t
+fake_dying_vmm(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int ready[2], fd;
+	pid_t pid;
+	char c;
+
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	if (pipe(ready) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+		int conn;
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		unlink(path);
+		if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 8) < 0)
+			_exit(1);
+		if (write(ready[1], "x", 1) < 0)
+			_exit(1);
+		conn = accept(fd, NULL, NULL);
+		setsockopt(conn, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+		close(conn);		/* the client sees a reset */
+		usleep(200000);
+		_exit(0);		/* now the listener goes: connections are refused */
+	}
+	close(ready[1]);
+	if (read(ready[0], &c, 1) != 1)
+		pid = -1;
+	close(ready[0]);
+	return pid;
 }
 
 /* Run the loop until an event with this state arrives (or 10 s pass). */
@@ -98,6 +192,20 @@ main(void)
 	is_int(inst->state, INST_STOPPED, "defined VM is stopped");
 	is_int(inst->memory_kib, 16384, "memory from the definition");
 
+	/* Descriptors the caller holds without close-on-exec, a low one and
+	 * one above 1024, and an ignored SIGTERM (as under nohup). */
+	{
+		struct rlimit rl;
+		char *probe = xasprintf("%s/leak-probe", getenv("BERTH_TEST_TMP") ? getenv("BERTH_TEST_TMP") : "/tmp");
+		int pfd = open(probe, O_RDWR | O_CREAT, 0600);
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 2048 && rl.rlim_max >= 2048) {
+			rl.rlim_cur = 2048;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+		ok(pfd >= 0 && dup2(pfd, 1500) == 1500, "a probe file open at a low descriptor and at 1500");
+		free(probe);
+	}
+	signal(SIGTERM, SIG_IGN);
 	ok(ops->start(inst, &err) == 0, "start");
 	ok(ops->subscribe_events(c, on_event, &rec, &err) == 0, "subscribe_events");
 	ok(ops->get(c, "ev1", &got, &err) == 0 && got->state == INST_RUNNING, "get: running");
@@ -133,9 +241,12 @@ main(void)
 	close(fd);
 	ok(n > 0 && strstr(buf, "tick") != NULL, "console carries the guest's output");
 
-	/* The VMM dies: the subscriber hears about it from the closed socket. */
 	dirs_init(&dirs, &err);
 	pidfile = xasprintf("%s/vm/ev1/vmm.pid", dirs.run);
+	is_int(leaked_fds(read_pid(pidfile), "leak-probe", 1500), 0,
+	       "the VMM inherited none of the caller's descriptors");
+
+	/* The VMM dies: the subscriber hears about it from the closed socket. */
 	{
 		char *p = NULL;
 		ok(read_file(pidfile, &p, NULL, 64, &err) == 0, "vmm.pid exists");
@@ -154,6 +265,65 @@ main(void)
 	ok(ops->undefine(inst, &err) == 0, "undefine");
 	ok(ops->get(c, "ev1", &got, &err) < 0 && err.code == BERR_NOTFOUND, "gone after undefine");
 
+	instance_free(inst);
+	inst = NULL;
+
+	/* SIGTERM stops a VMM even when the berth that started it ignored it. */
+	json_object_object_add(spec.json, "name", json_object_new_string("ev2"));
+	ok(ops->define(c, &spec, &inst, &err) == 0 && ops->start(inst, &err) == 0, "start ev2");
+	{
+		char *pf = xasprintf("%s/vm/ev2/vmm.pid", dirs.run);
+		pid_t pid = read_pid(pf);
+		int gone = 0;
+		ok(pid > 0 && kill(pid, SIGTERM) == 0, "SIGTERM sent to ev2's VMM");
+		for (int64_t end = now_ms() + 5000; pid > 0 && now_ms() < end && !gone;) {
+			usleep(20000);
+			gone = kill(pid, 0) < 0;
+		}
+		ok(gone, "SIGTERM stops the VMM although its starter ignored SIGTERM");
+		if (!gone && pid > 0)
+			kill(pid, SIGKILL);
+		free(pf);
+	}
+	if (inst)
+		ops->undefine(inst, &err);
+	instance_free(inst);
+	inst = NULL;
+
+	/* A VMM caught while exiting reads as stopped, not as "unknown". */
+	json_object_object_add(spec.json, "name", json_object_new_string("ev4"));
+	ok(ops->define(c, &spec, &inst, &err) == 0, "define ev4");
+	{
+		char *dir = xasprintf("%s/vm/ev4", dirs.run), *ctl = xasprintf("%s/ctl.sock", dir);
+		pid_t fake;
+		mkdir_p(dir, 0700, &err);
+		fake = fake_dying_vmm(ctl);
+		got = NULL;
+		ok(fake > 0 && ops->get(c, "ev4", &got, &err) == 0 && got->state == INST_STOPPED,
+		   "a VMM that resets connections while it exits is reported stopped");
+		if (got && got->state != INST_STOPPED)
+			printf("# state %s, reason %s\n", inst_state_name(got->state), got->reason ? got->reason : "-");
+		instance_free(got);
+		if (fake > 0)
+			waitpid(fake, NULL, 0);
+		free(ctl);
+		free(dir);
+	}
+	if (inst)
+		ops->undefine(inst, &err);
+	instance_free(inst);
+	inst = NULL;
+
+	/* Values of the wrong type are refused, not replaced by defaults. */
+	json_object_object_add(spec.json, "name", json_object_new_string("ev3"));
+	json_object_object_add(spec.json, "memory_mib", json_object_new_string("lots"));
+	ok(ops->define(c, &spec, &inst, &err) < 0 && err.code == BERR_INVALID,
+	   "a definition with memory_mib \"lots\" is refused");
+	printf("# %s\n", err.msg);
+	json_object_object_add(spec.json, "memory_mib", json_object_new_int(16));
+	json_object_object_add(spec.json, "cmdline", json_object_new_int(5));
+	ok(ops->define(c, &spec, &inst, &err) < 0 && err.code == BERR_INVALID,
+	   "a definition with a numeric cmdline is refused");
 	instance_free(inst);
 	json_object_put(spec.json);
 	ops->close(c);

@@ -159,6 +159,9 @@ cmd_console(const char *sock, int sec, const char *until, const char *send_text)
 
 	if (fd < 0 || buf == NULL) {
 		fprintf(stderr, "vmmctl: console connect: %s\n", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		free(buf);
 		return 1;
 	}
 	buf[0] = 0;

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -110,9 +111,19 @@ vmm_connect(struct kvm_conn *kc, const char *name, struct proto_client **out, st
 		free(ctl);
 		return 0;
 	}
-	if (proto_client_connect(ctl, "berth", KVM_CALL_TIMEOUT_MS, out, &e) == 0) {
-		free(ctl);
-		return 1;
+	/* A VMM that is exiting may close an accepted connection before its
+	 * listening socket (the kernel closes descriptors in number order):
+	 * the connection is then reset.  Retry briefly until the socket either
+	 * answers or refuses, so a dying VMM is not reported as "unknown". */
+	for (int tries = 0;; tries++) {
+		if (proto_client_connect(ctl, "berth", KVM_CALL_TIMEOUT_MS, out, &e) == 0) {
+			free(ctl);
+			return 1;
+		}
+		if ((e.code != ECONNRESET && e.code != EPIPE) || tries >= 50)
+			break;
+		berr_clear(&e);
+		usleep(20000);
 	}
 	pid = vmm_pid(kc, name);
 	if (e.code == ECONNREFUSED || e.code == ENOENT || (pid > 0 && !pid_alive(pid))) {
@@ -432,11 +443,18 @@ kvm_define(struct bconn *c, const struct define_spec *spec, struct instance **ou
 		static const char *const known[] = { "name", "kernel", "initrd", "cmdline", "memory_mib",
 						     "vcpus", "backend", "hugepages", NULL };
 		int ok = 0;
-		(void)val;
 		for (int i = 0; known[i]; i++)
 			ok |= !strcmp(key, known[i]);
 		if (!ok)
 			return berr_set(err, BERR_INVALID, "unknown key `%s' in a kvm definition", key);
+		/* A value of the wrong type is an error, not silently the default. */
+		if ((!strcmp(key, "memory_mib") || !strcmp(key, "vcpus")) &&
+		    !json_object_is_type(val, json_type_int))
+			return berr_set(err, BERR_INVALID, "\"%s\" in a kvm definition must be an integer", key);
+		if ((!strcmp(key, "kernel") || !strcmp(key, "initrd") || !strcmp(key, "cmdline") ||
+		     !strcmp(key, "name") || !strcmp(key, "backend")) &&
+		    !json_object_is_type(val, json_type_string))
+			return berr_set(err, BERR_INVALID, "\"%s\" in a kvm definition must be a string", key);
 	}
 	kernel = jstr(in, "kernel");
 	if (kernel == NULL)
@@ -566,6 +584,24 @@ find_vmm(void)
 	return NULL;
 }
 
+/* Close every descriptor >= from (async-signal-safe: runs between fork
+ * and exec). */
+static void
+close_fds_from(int from)
+{
+	long max;
+
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, (unsigned)from, ~0U, 0) == 0)
+		return;
+#endif
+	max = sysconf(_SC_OPEN_MAX);
+	if (max < 0 || max > 1 << 20)
+		max = 1 << 20;
+	for (int fd = from; fd < max; fd++)
+		close(fd);
+}
+
 /* Double fork: berth-vmm runs in its own session, reparented away from us,
  * with stdio on vmm.log, so it outlives this berth.  Returns its pid. */
 static pid_t
@@ -606,16 +642,24 @@ spawn_detached(const char *vmm, char *const argv[], const char *log, struct berr
 			dup2(fd, 2);
 			close(fd);
 		}
-		/* Leave no inherited descriptor open in the VMM. */
-		for (int i = 3; i < 1024; i++)
-			if (i != pfd[1])
-				close(i);
-		signal(SIGPIPE, SIG_DFL);
+		/* Leave no inherited descriptor open in the VMM, however high
+		 * (a front-end may hold thousands). */
+		close_fds_from(3);
+		/* Nor the caller's signal dispositions: exec keeps ignored
+		 * signals ignored. */
+		for (int sig = 1; sig < NSIG; sig++)
+			if (sig != SIGKILL && sig != SIGSTOP)
+				signal(sig, SIG_DFL);
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		execv(vmm, argv);
-		fprintf(stderr, "berth-vmm: exec %s: %s\n", vmm, strerror(errno));
+		{
+			/* Only async-signal-safe calls between fork and exec. */
+			static const char msg[] = "berth-vmm: exec failed\n";
+			if (write(2, msg, sizeof msg - 1) < 0)
+				_exit(127);
+		}
 		_exit(127);
 	}
 	close(pfd[1]);
