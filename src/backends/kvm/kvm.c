@@ -42,6 +42,10 @@ struct kvm_watch {
 	char *name;
 	struct proto_client *client;
 	struct kvm_conn *conn;
+	/* How the VM ended, from its own last state event: trusted over
+	 * vmm.log, which a later start of the same VM rewrites. */
+	enum inst_state end_state;
+	char *end_reason;
 };
 
 struct kvm_conn {
@@ -555,33 +559,9 @@ kvm_undefine(struct instance *inst, struct berr *err)
 static char *
 find_vmm(void)
 {
-	const char *env = getenv("BERTH_VMM");
-	char self[PATH_MAX], *slash, *p;
-	ssize_t n;
+	const char *const dirs[] = { BERTH_LIBEXECDIR, BERTH_BINDIR, NULL };
 
-	if (env && *env)
-		return access(env, X_OK) == 0 ? xstrdup(env) : NULL;
-	n = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (n > 0) {
-		self[n] = 0;
-		slash = strrchr(self, '/');
-		if (slash) {
-			*slash = 0;
-			p = xasprintf("%s/berth-vmm", self);
-			if (access(p, X_OK) == 0)
-				return p;
-			free(p);
-		}
-	}
-	p = xasprintf("%s/berth-vmm", BERTH_LIBEXECDIR);
-	if (access(p, X_OK) == 0)
-		return p;
-	free(p);
-	p = xasprintf("%s/berth-vmm", BERTH_BINDIR);
-	if (access(p, X_OK) == 0)
-		return p;
-	free(p);
-	return NULL;
+	return find_shipped_file("BERTH_VMM", "berth-vmm", dirs, X_OK);
 }
 
 /* Close every descriptor >= from (async-signal-safe: runs between fork
@@ -949,10 +929,23 @@ watch_on_event(struct proto_client *pc, json_object *ev, void *arg)
 	json_object *jt, *data = NULL;
 	struct backend_event be = { .conn = &kc->base, .inst_name = w->name };
 
-	if (!json_object_object_get_ex(ev, "event", &jt) || kc->event_cb == NULL)
+	if (!json_object_object_get_ex(ev, "event", &jt))
 		return;
 	json_object_object_get_ex(ev, "data", &data);
 	be.type = json_object_get_string(jt);
+	if (strcmp(be.type, "state") == 0) {
+		enum inst_state st = inst_state_from_name(jstr(data, "state"));
+
+		if (st == INST_STOPPED || st == INST_CRASHED) {
+			const char *why = jstr(data, "reason");
+
+			w->end_state = st;
+			free(w->end_reason);
+			w->end_reason = xstrdup(why ? why : inst_state_name(st));
+		}
+	}
+	if (kc->event_cb == NULL)
+		return;
 	if (strcmp(be.type, "state") == 0) {
 		const char *st = jstr(data, "state");
 		be.state = st ? inst_state_from_name(st) : INST_UNKNOWN;
@@ -971,7 +964,11 @@ watch_on_close(struct proto_client *pc, const struct berr *e, void *arg)
 	char *why = last_end_reason(kc, w->name), *log = vm_path(kc, w->name, "vmm.log");
 	struct backend_event be = { .conn = &kc->base, .inst_name = w->name, .type = "state" };
 
-	if (why) {
+	if (w->end_reason != NULL) {
+		/* berth-vmm said how the VM ended before it closed the socket. */
+		be.state = w->end_state;
+		be.detail = w->end_reason;
+	} else if (why) {
 		/* berth-vmm logged how the VM ended before it closed the socket. */
 		be.state = strstr(why, "crash") || strstr(why, "error") ? INST_CRASHED : INST_STOPPED;
 		be.detail = why;
@@ -997,6 +994,7 @@ watch_on_close(struct proto_client *pc, const struct berr *e, void *arg)
 static void
 watch_free(struct kvm_watch *w)
 {
+	free(w->end_reason);
 	free(w->name);
 	free(w);
 }
