@@ -237,6 +237,9 @@ cgroup_open(struct cgroup *cg, const char *rel, struct berr *err)
 	memset(cg, 0, sizeof *cg);
 	if (rel[0] != '/' || strstr(rel, "/..") || strstr(rel, "//"))
 		return berr_set(err, BERR_INVALID, "cgroup path \"%s\": must be absolute and clean", rel);
+	/* The root cgroup holds every process of the host: never the container's. */
+	if (strspn(rel, "/") == strlen(rel))
+		return berr_set(err, BERR_INVALID, "cgroup path \"%s\": the root cgroup (refused)", rel);
 	cg->mode = cgroup_detect();
 	if (cg->mode == CG_NONE)
 		return berr_set(err, BERR_NOTSUP, "no cgroup file system is mounted");
@@ -332,6 +335,37 @@ v1_cpuset_inherit(const char *parent, const char *dir, void *arg)
 	return 0;
 }
 
+/* An existing cgroup that holds processes or child groups belongs to someone
+ * else (a service, a slice, another container): joining it would put the
+ * container under their limits, and destroying it on delete or on a failed
+ * create would kill all of them.  An empty leftover is fine. */
+static int
+cgroup_in_use(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int c, busy = 0;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return 0;	/* does not exist yet */
+	c = fgetc(f);
+	fclose(f);
+	if (c != EOF)
+		return 1;
+	d = opendir(dir);
+	if (d == NULL)
+		return 0;
+	while (!busy && (de = readdir(d)) != NULL)
+		if (de->d_type == DT_DIR && strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			busy = 1;
+	closedir(d);
+	return busy;
+}
+
 int
 cgroup_create(struct cgroup *cg, const char *rel, struct berr *err)
 {
@@ -339,6 +373,15 @@ cgroup_create(struct cgroup *cg, const char *rel, struct berr *err)
 
 	if (cgroup_open(cg, rel, err) < 0)
 		return -1;
+	for (i = -1; i < CGC_NCTRL; i++) {
+		const char *d = i < 0 ? cg->v2_dir : cg->v1_dir[i];
+
+		if (d && cgroup_in_use(d)) {
+			berr_set(err, EBUSY, "cgroup %s already holds processes or groups (in use)", d);
+			cgroup_free(cg);
+			return -1;
+		}
+	}
 	if (cg->v2_dir) {
 		if (mkdir_levels(layout.v2_mount, rel, cg->mode == CG_V2 ? v2_enable_controllers : NULL,
 				 NULL, err) < 0)

@@ -552,6 +552,34 @@ wait_created(struct ctr_proc *p, struct berr *err)
 	return berr_set(err, EIO, "the container's init died during setup");
 }
 
+/* A namespaced sysctl must only be written in a namespace of the
+ * container's own: net.* without a network namespace (--net host too, which
+ * drops it after parsing) would change the host's.  (The hostname's UTS
+ * check is the config parser's.) */
+int
+ctr_check_host_namespaces(const struct oci_config *c, struct berr *err)
+{
+	size_t i;
+
+	for (i = 0; i < c->nsysctl; i++) {
+		const char *k = c->sysctl_keys[i];
+		int need = 0;
+
+		if (strncmp(k, "net.", 4) == 0)
+			need = CLONE_NEWNET;
+		else if (strncmp(k, "kernel.msg", 10) == 0 || strncmp(k, "kernel.sem", 10) == 0 ||
+			 strncmp(k, "kernel.shm", 10) == 0 || strncmp(k, "fs.mqueue.", 10) == 0)
+			need = CLONE_NEWIPC;
+		else if (strcmp(k, "kernel.hostname") == 0 || strcmp(k, "kernel.domainname") == 0)
+			need = CLONE_NEWUTS;
+		if (need && !oci_config_namespace(c, need))
+			return berr_set(err, BERR_INVALID,
+					"linux.sysctl.%s: the container has no namespace of its own for it "
+					"(it would change the host's)", k);
+	}
+	return 0;
+}
+
 int
 ctr_create(const struct ctr_create_opts *o, struct ctr_proc *p, struct berr *err)
 {
@@ -566,6 +594,8 @@ ctr_create(const struct ctr_create_opts *o, struct ctr_proc *p, struct berr *err
 	p->pty_master = -1;
 	if (!oci_config_namespace(c, CLONE_NEWNS))
 		return berr_set(err, BERR_INVALID, "linux.namespaces: a mount namespace is required");
+	if (ctr_check_host_namespaces(c, err) < 0)
+		return -1;
 	for (i = 0; i < c->nnamespaces; i++)
 		if (c->namespaces[i].path == NULL)
 			flags |= c->namespaces[i].type;
@@ -708,8 +738,11 @@ same_ns(pid_t pid, const char *name)
 
 	snprintf(a, sizeof a, "/proc/%d/ns/%s", (int)pid, name);
 	snprintf(b, sizeof b, "/proc/self/ns/%s", name);
+	/* Unknown counts as different: the open that follows then fails.  A
+	 * "same" here would skip the join, and an init that just died would
+	 * have its exec run in the host's namespaces. */
 	if (stat(a, &sa) < 0 || stat(b, &sb) < 0)
-		return 1;
+		return 0;
 	return sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev;
 }
 
@@ -757,10 +790,14 @@ ctr_exec_spawn(const struct ctr_exec_opts *o, pid_t *pid_out, struct berr *err)
 
 		close(sv[0]);
 		(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-		if (cgroup_open(&cg, o->cgroup_rel, &e) == 0) {
-			(void)cgroup_add_pid(&cg, getpid(), NULL);
+		/* Outside the container's cgroup the process would escape its
+		 * memory and pids limits: fail rather than run there. */
+		if (cgroup_open(&cg, o->cgroup_rel, &e) < 0 || cgroup_add_pid(&cg, getpid(), &e) < 0) {
 			cgroup_free(&cg);
+			berr_wrap(&e, "joining the container's cgroup");
+			child_fail(sv[1], &e);
 		}
+		cgroup_free(&cg);
 		for (k = 0; k < sizeof ns_files / sizeof ns_files[0]; k++) {
 			if (nsfd[k] < 0)
 				continue;

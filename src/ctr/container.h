@@ -39,6 +39,9 @@ struct ctr_proc {
 	int pty_master;			/* the container's own terminal master, or -1 */
 };
 
+/* Refuse a sysctl that would land in a namespace shared with the host (no
+ * network, IPC or UTS namespace of the container's own). */
+int ctr_check_host_namespaces(const struct oci_config *c, struct berr *err);
 /* Create: returns once the init is set up and waits for start. */
 int ctr_create(const struct ctr_create_opts *o, struct ctr_proc *p, struct berr *err);
 /* Let the init exec the user's program; returns once it did (or failed). */

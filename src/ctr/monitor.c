@@ -412,8 +412,26 @@ exec_result(struct exec_job *j)
 	json_object *r = json_object_new_object();
 	int code = WIFEXITED(j->status) ? WEXITSTATUS(j->status) : 128 + WTERMSIG(j->status);
 
+	const size_t budget = PROTO_MAX_MSG - 4096;	/* room for the reply around it */
+	json_object *out;
+	size_t enc;
+
 	json_object_object_add(r, "exit_code", json_object_new_int(code));
-	json_object_object_add(r, "output", json_object_new_string_len(j->buf ? j->buf : "", (int)j->len));
+	/* The cap is on raw bytes, but escaping can grow them sixfold (NUL is
+	 * \u0000): shrink until the encoded reply fits in one message, or the
+	 * client would get no reply at all. */
+	for (;;) {
+		out = json_object_new_string_len(j->buf ? j->buf : "", (int)j->len);
+		enc = strlen(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN));
+		if (enc <= budget)
+			break;
+		json_object_put(out);
+		j->len = j->len * budget / enc;
+		if (j->len > 64)
+			j->len -= 64;
+		j->truncated = 1;
+	}
+	json_object_object_add(r, "output", out);
 	if (j->truncated)
 		json_object_object_add(r, "truncated", json_object_new_boolean(1));
 	return r;

@@ -264,12 +264,24 @@ net_container_configure(const char *addr_cidr, const char *gateway, struct berr 
 	return nl_talk(&r.h, "adding the default route", EEXIST, err);
 }
 
+/* Only a host end that berth named (bv + 10 hex digits): the name comes
+ * back from state.json, and a tampered one must not take down eth0. */
+static int
+is_berth_veth(const char *ifname)
+{
+	return strncmp(ifname, "bv", 2) == 0 && strlen(ifname) == 12 &&
+	       strspn(ifname + 2, "0123456789abcdef") == 10;
+}
+
 int
 net_link_delete(const char *ifname, struct berr *err)
 {
 	struct nl_req r;
-	unsigned idx = if_nametoindex(ifname);
+	unsigned idx;
 
+	if (!is_berth_veth(ifname))
+		return berr_set(err, BERR_INVALID, "link %.32s: not a berth veth (refused)", ifname);
+	idx = if_nametoindex(ifname);
 	if (idx == 0)
 		return 0;
 	req_init(&r, RTM_DELLINK, 0, sizeof(struct ifinfomsg));

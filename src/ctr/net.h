@@ -26,7 +26,8 @@ int net_bridge_attach(pid_t pid, const char *id, char host_if[16], struct berr *
 /* Container side: address eth0 with addr/prefix, bring it up, route
  * everything through gateway. */
 int net_container_configure(const char *addr_cidr, const char *gateway, struct berr *err);
-/* Delete a host interface (the veth end; its peer goes with it). */
+/* Delete a host veth end that berth created (its peer goes with it); any
+ * other name is refused. */
 int net_link_delete(const char *ifname, struct berr *err);
 
 #endif

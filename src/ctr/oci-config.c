@@ -1124,6 +1124,8 @@ parse_linux(json_object *lin, struct oci_config *c, struct berr *err)
 		return -1;
 	if (c->cgroups_path && (strstr(c->cgroups_path, "..") || strlen(c->cgroups_path) > 1024))
 		return berr_set(err, BERR_INVALID, "linux.cgroupsPath: must not contain \"..\"");
+	if (c->cgroups_path && strspn(c->cgroups_path, "/") == strlen(c->cgroups_path))
+		return berr_set(err, BERR_INVALID, "linux.cgroupsPath: must name a cgroup below the root");
 	if (get_field(lin, "resources", &v) && parse_resources(v, c, err) < 0)
 		return -1;
 	if (get_field(lin, "devices", &v) && parse_devices(v, c, err) < 0)

@@ -290,6 +290,102 @@ bind_remount(const char *target, unsigned long flags, struct berr *err)
 	return 0;
 }
 
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x00000001
+#define MOUNT_ATTR_NOSUID 0x00000002
+#define MOUNT_ATTR_NODEV 0x00000004
+#define MOUNT_ATTR_NOEXEC 0x00000008
+struct mount_attr {
+	unsigned long long attr_set, attr_clr, propagation, userns_fd;
+};
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
+/* Decode the octal escapes (\040 and friends) of a mountinfo field in place. */
+static void
+mountinfo_unescape(char *s)
+{
+	char *w = s;
+
+	while (*s) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 4;
+		} else {
+			*w++ = *s++;
+		}
+	}
+	*w = '\0';
+}
+
+/* Make the mount at fd and every mount below it read-only (plus the given
+ * nosuid/nodev/noexec).  A plain bind remount only changes the top mount:
+ * a recursive bind of the host's /sys/fs/cgroup would leave every v1
+ * controller writable, and the container could move itself out of its
+ * cgroup or rewrite the host's limits. */
+static int
+remount_tree_readonly(int fd, unsigned long flags, struct berr *err)
+{
+	struct mount_attr attr;
+	char tpath[64], top[PATH_MAX], *line = NULL;
+	size_t cap = 0, toplen;
+	ssize_t tl;
+	FILE *f;
+	int rc = 0;
+
+	memset(&attr, 0, sizeof attr);
+	attr.attr_set = MOUNT_ATTR_RDONLY | (flags & MS_NOSUID ? MOUNT_ATTR_NOSUID : 0) |
+			(flags & MS_NODEV ? MOUNT_ATTR_NODEV : 0) |
+			(flags & MS_NOEXEC ? MOUNT_ATTR_NOEXEC : 0);
+	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) == 0)
+		return 0;
+	if (errno != ENOSYS)
+		return berr_errno(err, "mount_setattr");
+	/* Older kernels: every mount point at or below the target, by name. */
+	fd_path(tpath, sizeof tpath, fd);
+	tl = readlink(tpath, top, sizeof top - 1);
+	if (tl <= 0)
+		return berr_errno(err, "naming the mount");
+	top[tl] = '\0';
+	toplen = strcmp(top, "/") == 0 ? 0 : (size_t)tl;
+	f = fopen("/proc/self/mountinfo", "re");
+	if (f == NULL)
+		return berr_errno(err, "/proc/self/mountinfo");
+	while (rc == 0 && getline(&line, &cap, f) > 0) {
+		char *mp = line, *end;
+		int i, mfd;
+
+		for (i = 0; i < 4 && mp; i++) {
+			mp = strchr(mp, ' ');
+			if (mp)
+				mp++;
+		}
+		if (mp == NULL || (end = strchr(mp, ' ')) == NULL)
+			continue;
+		*end = '\0';
+		mountinfo_unescape(mp);
+		if (strncmp(mp, top, toplen) != 0 || (mp[toplen] != '/' && mp[toplen] != '\0'))
+			continue;
+		mfd = open(mp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (mfd < 0) {
+			rc = berr_errno(err, "%s", mp);
+			break;
+		}
+		fd_path(tpath, sizeof tpath, mfd);
+		rc = bind_remount(tpath, flags | MS_RDONLY, err);
+		close(mfd);
+	}
+	free(line);
+	fclose(f);
+	return rc;
+}
+
 static int
 is_dir(const char *path)
 {
@@ -348,19 +444,36 @@ mount_one(int rootfd, const struct oci_mount *m, int userns, struct berr *err)
 			tfd = rootfs_resolve(rootfd, m->destination, RF_NO_CREATE, err);
 			if (tfd < 0)
 				goto out;
-			fd_path(tpath, sizeof tpath, tfd);
-			(void)bind_remount(tpath, flags | MS_RDONLY, NULL);
+			if (remount_tree_readonly(tfd, flags, err) < 0) {
+				berr_wrap(err, "making the cgroup tree read-only");
+				goto out;
+			}
 		} else if (mount(m->source ? m->source : type, tpath, type, flags, m->data) < 0) {
 			int saved = errno;
 
-			/* In a user namespace, sysfs/mqueue need namespaces the
-			 * container may not own: fall back to the host's, read-only. */
-			if (userns && (saved == EPERM || saved == EACCES) &&
-			    (strcmp(type, "sysfs") == 0 || strcmp(type, "mqueue") == 0)) {
-				const char *host = strcmp(type, "sysfs") == 0 ? "/sys" : "/dev/mqueue";
-
-				if (mount(host, tpath, NULL, MS_BIND | MS_REC, NULL) < 0) {
-					berr_errno(err, "binding %s", host);
+			/* In a user namespace, sysfs needs a network namespace the
+			 * container owns: fall back to the host's, read-only all the
+			 * way down.  mqueue needs an IPC namespace it owns; the
+			 * host's queues must not be shared, so it gets an empty
+			 * tmpfs instead. */
+			if (userns && (saved == EPERM || saved == EACCES) && strcmp(type, "sysfs") == 0) {
+				if (mount("/sys", tpath, NULL, MS_BIND | MS_REC, NULL) < 0) {
+					berr_errno(err, "binding /sys");
+					goto out;
+				}
+				close(tfd);
+				tfd = rootfs_resolve(rootfd, m->destination, RF_NO_CREATE, err);
+				if (tfd < 0)
+					goto out;
+				if (remount_tree_readonly(tfd, flags | MS_NOSUID | MS_NODEV | MS_NOEXEC, err) < 0) {
+					berr_wrap(err, "making /sys read-only");
+					goto out;
+				}
+			} else if (userns && (saved == EPERM || saved == EACCES) &&
+				   strcmp(type, "mqueue") == 0) {
+				if (mount("tmpfs", tpath, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+					  "size=64k,mode=1777") < 0) {
+					berr_errno(err, "mounting a tmpfs for mqueue");
 					goto out;
 				}
 			} else if (strcmp(type, "devpts") == 0 && m->data && strstr(m->data, "gid=")) {
@@ -612,15 +725,23 @@ int
 rootfs_setup(const struct rootfs_opts *o, struct berr *err)
 {
 	const struct oci_config *c = o->cfg;
-	unsigned long prop = c->rootfs_propagation ? c->rootfs_propagation : MS_SLAVE | MS_REC;
 	int rootfd;
 	size_t i;
 
-	if (mount(NULL, "/", NULL, prop, NULL) < 0)
+	/* Always recursive slave first, whatever rootfsPropagation says: a
+	 * non-recursive or shared setting here would leave the host's shared
+	 * mounts shared, and every mount below (the rootfs bind, proc, /dev...)
+	 * would propagate back into the host's namespace and stay there.
+	 * rootfsPropagation applies to the container's own root mount below. */
+	if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
 		return berr_errno(err, "setting / propagation");
 	/* The rootfs must be a mount point for pivot_root. */
 	if (mount(o->rootfs, o->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return berr_errno(err, "bind-mounting the rootfs %s", o->rootfs);
+	/* Shared is left out: pivot_root refuses a shared new root. */
+	if (c->rootfs_propagation && (c->rootfs_propagation & MS_SHARED) == 0 &&
+	    mount(NULL, o->rootfs, NULL, c->rootfs_propagation, NULL) < 0)
+		return berr_errno(err, "setting rootfs propagation");
 	rootfd = open(o->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return berr_errno(err, "opening the rootfs %s", o->rootfs);
@@ -635,9 +756,6 @@ rootfs_setup(const struct rootfs_opts *o, struct berr *err)
 		return -1;
 	}
 	close(rootfd);
-	if (c->rootfs_propagation && (c->rootfs_propagation & (MS_SHARED)) == 0 &&
-	    mount(NULL, o->rootfs, NULL, c->rootfs_propagation, NULL) < 0)
-		return berr_errno(err, "setting rootfs propagation");
 	return do_pivot_root(o->rootfs, err);
 }
 
@@ -665,9 +783,30 @@ mask_path(int rootfd, const char *path, struct berr *err)
 			close(fd);
 			return berr_errno(err, "masking %s", path);
 		}
-	} else if (mount("/dev/null", tpath, NULL, MS_BIND, NULL) < 0) {
-		close(fd);
-		return berr_errno(err, "masking %s", path);
+	} else {
+		char npath[64];
+		int nfd = rootfs_resolve(rootfd, "/dev/null", RF_NO_CREATE, err);
+
+		/* The container's /dev/null is the image's when the config has no
+		 * /dev mount: by name, a symlink there (to the very file being
+		 * masked) would turn the mask into a no-op.  Use it only if it is
+		 * the real device, through its descriptor. */
+		if (nfd < 0) {
+			close(fd);
+			return berr_wrap(err, "masking %s", path);
+		}
+		if (fstat(nfd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+			close(nfd);
+			close(fd);
+			return berr_set(err, EPERM, "masking %s: /dev/null is not the null device (refused)", path);
+		}
+		fd_path(npath, sizeof npath, nfd);
+		if (mount(npath, tpath, NULL, MS_BIND, NULL) < 0) {
+			close(nfd);
+			close(fd);
+			return berr_errno(err, "masking %s", path);
+		}
+		close(nfd);
 	}
 	close(fd);
 	return 0;
@@ -695,8 +834,7 @@ readonly_path(int rootfd, const char *path, struct berr *err)
 	fd = rootfs_resolve(rootfd, path, RF_NO_CREATE, err);
 	if (fd < 0)
 		return -1;
-	fd_path(tpath, sizeof tpath, fd);
-	if (bind_remount(tpath, MS_RDONLY | MS_REC, err) < 0) {
+	if (remount_tree_readonly(fd, 0, err) < 0) {
 		close(fd);
 		return berr_wrap(err, "read-only path %s", path);
 	}

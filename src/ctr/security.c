@@ -234,10 +234,17 @@ load_default_filter(uint64_t caps, struct berr *err)
 		"lookup_dcookie", "uselib", "userfaultfd", "nfsservctl", "_sysctl", "vm86",
 		"vm86old", "perf_event_open", "fsopen", "fsconfig", "fsmount", "fspick",
 		"move_mount", "open_tree", "mount_setattr", "quotactl", "quotactl_fd",
+		/* io_uring performs its work outside the syscall filter (and has
+		 * been a steady source of kernel bugs): the common default denies it. */
+		"io_uring_setup", "io_uring_enter", "io_uring_register",
 	};
 	static const char *const need_admin[] = {
 		"mount", "umount", "umount2", "pivot_root", "unshare", "setns", "bpf",
 		"name_to_handle_at", "syslog", "sethostname", "setdomainname", "lsm_set_self_attr",
+		"fanotify_init",
+	};
+	static const char *const need_nice[] = {
+		"mbind", "set_mempolicy", "set_mempolicy_home_node", "migrate_pages", "move_pages",
 	};
 	static const char *const need_ptrace[] = {
 		"ptrace", "process_vm_readv", "process_vm_writev", "kcmp",
@@ -281,6 +288,11 @@ load_default_filter(uint64_t caps, struct berr *err)
 			rc = deny(ctx, need_time[i], eperm);
 	if (!(caps & (1ULL << CAP_SYS_BOOT)) && rc == 0)
 		rc = deny(ctx, "reboot", eperm);
+	if (!(caps & (1ULL << CAP_SYS_NICE)))
+		for (i = 0; i < sizeof need_nice / sizeof need_nice[0] && rc == 0; i++)
+			rc = deny(ctx, need_nice[i], eperm);
+	if (!(caps & (1ULL << CAP_SYS_TTY_CONFIG)) && rc == 0)
+		rc = deny(ctx, "vhangup", eperm);
 	if (rc == 0)
 		rc = seccomp_load(ctx);
 	seccomp_release(ctx);

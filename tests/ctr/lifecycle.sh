@@ -97,4 +97,13 @@ done
 timeout 20 $CTR run -d -b "$B" lc4 || fail "run -d lc4 failed"
 timeout 20 $CTR create -b "$B" lc4 2>/dev/null && fail "a duplicate name was accepted"
 timeout 20 $CTR delete -f lc4
+# The ctl exec op answers binary output too: NULs grow sixfold when escaped,
+# and the reply must still fit in one protocol message (truncated).
+C_ARGS='["sleep", "1000"]' write_config "$B"
+timeout 20 $CTR run -d -b "$B" lc5 || fail "run -d lc5 failed"
+out=$(timeout 30 $CTR ctl lc5 exec '{"args": ["head", "-c", "3000000", "/dev/zero"]}' 2>&1) ||
+	fail "exec op with 3 MB of NULs got no reply: $(echo "$out" | head -c 200)"
+echo "$out" | grep -q '"truncated": *true' || fail "exec op: output not marked truncated: $(echo "$out" | head -c 200)"
+echo "$out" | grep -q '"exit_code": *0' || fail "exec op: no exit code: $(echo "$out" | tail -c 200)"
+timeout 20 $CTR delete -f lc5
 exit 0

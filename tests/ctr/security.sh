@@ -90,6 +90,17 @@ echo "$out" | grep -q "No such file" || fail "without seccomp swapoff should rea
 C_ARGS='["sh", "-c", "unshare -n true 2>&1; mount -t tmpfs x /mnt 2>&1; true"]' write_config "$B"
 out=$(run_ct sc3)
 [ "$(echo "$out" | grep -ci 'not permitted\|denied')" -ge 2 ] || fail "unshare/mount not denied: $out"
+# Default profile: io_uring (always), fanotify_init (CAP_SYS_ADMIN),
+# set_mempolicy (CAP_SYS_NICE) and vhangup (CAP_SYS_TTY_CONFIG) denied with
+# the default capabilities; a static probe makes the calls.
+${CC:-cc} -static -O1 -o "$B/rootfs/bin/seccomp-probe" "$top_srcdir/tests/ctr/seccomp-probe.c" ||
+	fail "cannot build the static seccomp probe (libc6-dev's libc.a is needed)"
+C_ARGS='["seccomp-probe"]' write_config "$B"
+out=$(run_ct sc5 2>&1) || fail "seccomp probe failed: $out"
+for call in io_uring_setup fanotify_init set_mempolicy vhangup; do
+	echo "$out" | grep -q "^$call=Operation not permitted" ||
+		fail "default seccomp: $call not denied with EPERM: $(echo "$out" | grep "^$call=")"
+done
 # The config's own profile: mkdir answers errno 13 (EACCES), the rest is allowed.
 SC=',"seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}'
 C_ARGS='["sh", "-c", "mkdir /tmp/d 2>&1; touch /tmp/f && echo touch-ok"]' C_LINUX_EXTRA="$SC" write_config "$B"

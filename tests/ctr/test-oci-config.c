@@ -95,6 +95,21 @@ test_parser(void)
 	ok(c == NULL, "unknown capability refused");
 	is_str(err.msg, "process.capabilities.bounding[1]: unknown capability \"CAP_NOPE\"", "capability error path");
 
+	/* "/" would make the host's root cgroup the container's: on delete or a
+	 * failed create every process in it would be killed. */
+	c = parse("{" MIN ", \"linux\": {\"cgroupsPath\": \"/\"}}", &err);
+	ok(c == NULL, "cgroupsPath \"/\" (the root cgroup) refused");
+	oci_config_free(c);
+	c = parse("{" MIN ", \"linux\": {\"cgroupsPath\": \"//\"}}", &err);
+	ok(c == NULL, "cgroupsPath \"//\" (the root cgroup) refused");
+	oci_config_free(c);
+	c = parse("{" MIN ", \"linux\": {\"cgroupsPath\": \"\"}}", &err);
+	ok(c == NULL, "an empty cgroupsPath refused");
+	oci_config_free(c);
+	c = parse("{" MIN ", \"linux\": {\"cgroupsPath\": \"/berth/x\"}}", &err);
+	ok(c != NULL, "a cgroupsPath below the root parses");
+	oci_config_free(c);
+
 	c = parse("{" MIN "} trailing", &err);
 	ok(c == NULL, "trailing garbage refused");
 	c = parse("[1, 2]", &err);
