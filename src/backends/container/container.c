@@ -127,29 +127,9 @@ read_definition(struct ct_conn *cc, const char *name, struct berr *err)
 static char *
 find_ctr(void)
 {
-	const char *env = getenv("BERTH_CTR");
-	char self[PATH_MAX], *slash, *p;
-	ssize_t n;
+	const char *const dirs[] = { BERTH_BINDIR, NULL };
 
-	if (env && *env)
-		return access(env, X_OK) == 0 ? xstrdup(env) : NULL;
-	n = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (n > 0) {
-		self[n] = 0;
-		slash = strrchr(self, '/');
-		if (slash) {
-			*slash = 0;
-			p = xasprintf("%s/berth-ctr", self);
-			if (access(p, X_OK) == 0)
-				return p;
-			free(p);
-		}
-	}
-	p = xasprintf("%s/berth-ctr", BERTH_BINDIR);
-	if (access(p, X_OK) == 0)
-		return p;
-	free(p);
-	return NULL;
+	return find_shipped_file("BERTH_CTR", "berth-ctr", dirs, X_OK);
 }
 
 /* Run berth-ctr with args, stdin on /dev/null, and collect stderr (for the
@@ -707,6 +687,17 @@ out:
 
 /* ------------------------------------------------------------ lifecycle */
 
+static void watch_ct(struct ct_conn *cc, const char *name);
+
+/* Subscribers hear of a container from its start on, not only from the
+ * next rescan (a short-lived one would end unseen). */
+static void
+watch_started(struct ct_conn *cc, const char *name)
+{
+	if (cc->event_cb != NULL && cc->loop != NULL)
+		watch_ct(cc, name);
+}
+
 static int
 ct_start(struct instance *inst, struct berr *err)
 {
@@ -725,6 +716,7 @@ ct_start(struct instance *inst, struct berr *err)
 			if (ctl_call(cc, inst->name, "start", NULL, CT_CALL_TIMEOUT_MS, NULL, err) < 0)
 				return -1;
 			inst->state = INST_RUNNING;
+			watch_started(cc, inst->name);
 			return 0;
 		}
 		if (strcmp(status, "stopped") != 0)
@@ -755,6 +747,7 @@ ct_start(struct instance *inst, struct berr *err)
 	if (rc < 0)
 		return -1;
 	inst->state = INST_RUNNING;
+	watch_started(cc, inst->name);
 	return 0;
 }
 
