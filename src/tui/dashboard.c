@@ -21,6 +21,19 @@
 #include "core/util.h"
 #include "tui/tui-internal.h"
 
+/* Columns from Lua plugins (berth.column{}); weak: the dashboard links
+ * without the scripting component. */
+size_t script_column_count(void) __attribute__((weak));
+const char *script_column_name(size_t i) __attribute__((weak));
+int script_column_width(size_t i) __attribute__((weak));
+int script_column_value(size_t i, const struct instance *inst, char *buf, size_t len,
+			struct berr *err) __attribute__((weak));
+
+#define PCOL_MAX 8
+#define PCOL_PRIO 5		/* kept like the sparkline when narrow */
+static int pcol_x[PCOL_MAX], pcol_w[PCOL_MAX];
+static size_t npcol;
+
 struct col_def {
 	const char *title;
 	const char *name;	/* for :sort and bindings */
@@ -32,7 +45,7 @@ struct col_def {
 static const struct col_def cols[COL_MAX] = {
 	[COL_NAME] = { "NAME", "name", 12, 0, 0 },
 	[COL_KIND] = { "KIND", "kind", 4, 6, 0 },
-	[COL_BACKEND] = { "BACKEND", "backend", 8, 7, 0 },
+	[COL_BACKEND] = { "BACKEND", "backend", 9, 7, 0 },
 	[COL_HOST] = { "HOST", "host", 10, 4, 0 },
 	[COL_STATE] = { "STATE", "state", 8, 1, 0 },
 	[COL_VCPUS] = { "VCPU", "vcpus", 4, 3, 1 },
@@ -512,12 +525,28 @@ layout_columns(struct tui *ui)
 
 	shown[COL_NAME] = 1;
 	used = cols[COL_NAME].width;
-	for (p = 1; p <= 8; p++)
+	npcol = script_column_count ? script_column_count() : 0;
+	if (npcol > PCOL_MAX)
+		npcol = PCOL_MAX;
+	for (i = 0; i < (int)npcol; i++) {
+		pcol_w[i] = script_column_width ? script_column_width(i) : 0;
+		if (pcol_w[i] < 1)
+			pcol_w[i] = 8;
+		pcol_x[i] = -1;
+	}
+	for (p = 1; p <= 8; p++) {
 		for (i = 1; i < COL_MAX; i++)
 			if (cols[i].prio == p && used + 1 + cols[i].width <= avail) {
 				shown[i] = 1;
 				used += 1 + cols[i].width;
 			}
+		if (p == PCOL_PRIO)
+			for (i = 0; i < (int)npcol; i++)
+				if (used + 1 + pcol_w[i] <= avail) {
+					pcol_x[i] = 0;	/* shown; placed below */
+					used += 1 + pcol_w[i];
+				}
+	}
 	x = 2;
 	for (i = 0; i < COL_MAX; i++) {
 		ui->col_x[i] = -1;
@@ -535,7 +564,32 @@ layout_columns(struct tui *ui)
 		ui->col_x[i] = x;
 		x += ui->col_w[i] + 1;
 	}
+	for (i = 0; i < (int)npcol; i++)
+		if (pcol_x[i] == 0) {
+			pcol_x[i] = x;
+			x += pcol_w[i] + 1;
+		}
 	ui->col_x[COL_MAX] = x;
+}
+
+/* The plugin columns of one row: only visible rows are asked, so a slow
+ * plugin costs per frame what the screen shows, not per instance. */
+static void
+draw_plugin_cells(struct tui *ui, int y, const struct instance *inst)
+{
+	char buf[256];
+	size_t i;
+
+	for (i = 0; i < npcol; i++) {
+		struct berr err = { 0 };
+
+		if (pcol_x[i] < 0)
+			continue;
+		buf[0] = '\0';
+		if (script_column_value == NULL || script_column_value(i, inst, buf, sizeof buf, &err) < 0)
+			snprintf(buf, sizeof buf, "?");
+		draw_text(ui, y, pcol_x[i], buf, pcol_w[i], 1);
+	}
 }
 
 static void
@@ -634,6 +688,7 @@ draw_row(struct tui *ui, int y, size_t oi, int is_cursor)
 	else
 		snprintf(buf, sizeof buf, "-");
 	draw_cell(ui, y, COL_UPTIME, buf);
+	draw_plugin_cells(ui, y, inst);
 	attrset(A_NORMAL);
 }
 
@@ -709,7 +764,7 @@ void
 dash_draw(struct tui *ui)
 {
 	int y = 0, maxhosts, maxfail, i, nrun = 0, body;
-	size_t k, nfail = ui->nconn_failures + ui->ntick_failures;
+	size_t k, nfail = ui->nconn_shown + ui->ntick_failures;
 	char clock[16], title[1024];
 	time_t t = time(NULL);
 	struct tm tm;
@@ -747,8 +802,8 @@ dash_draw(struct tui *ui)
 	if (maxfail < 1)
 		maxfail = 1;
 	for (k = 0, i = 0; k < nfail && i < maxfail; k++, i++) {
-		const char *f = k < ui->nconn_failures ? ui->conn_failures[k] :
-				ui->tick_failures[k - ui->nconn_failures];
+		const char *f = k < ui->nconn_shown ? ui->conn_failures[k] :
+				ui->tick_failures[k - ui->nconn_shown];
 
 		attron(draw_attr(ui, CP_ERROR));
 		if (i == maxfail - 1 && nfail > (size_t)maxfail)
@@ -778,6 +833,9 @@ dash_draw(struct tui *ui)
 			draw_text(ui, y, ui->col_x[i], ht, ui->col_w[i], 0);
 		attroff(A_BOLD | A_UNDERLINE);
 	}
+	for (i = 0; i < (int)npcol; i++)
+		if (pcol_x[i] >= 0 && script_column_name)
+			draw_text(ui, y, pcol_x[i], script_column_name(i) ?: "?", pcol_w[i], 0);
 	attroff(draw_attr(ui, CP_HEADER));
 	y++;
 

@@ -174,7 +174,7 @@ edit_draw(struct tui *ui, struct tui_edit *e, int y, int x, int width, int focus
 enum form_field {
 	F_KIND, F_BACKEND, F_NAME,
 	F_KERNEL, F_INITRD, F_DISK, F_CMDLINE, F_VMMEM, F_VCPUS,
-	F_IMAGE, F_COMMAND, F_CTMEM, F_CPUS,
+	F_IMAGE, F_COMMAND, F_CTMEM, F_CPUS, F_PIDS,
 	F_START, F_OK, F_MAX
 };
 
@@ -193,16 +193,35 @@ static const char *const field_label[F_MAX] = {
 	[F_KIND] = "Kind", [F_BACKEND] = "Backend", [F_NAME] = "Name",
 	[F_KERNEL] = "Kernel", [F_INITRD] = "Initrd", [F_DISK] = "Disk image",
 	[F_CMDLINE] = "Kernel args", [F_VMMEM] = "Memory MiB", [F_VCPUS] = "vCPUs",
-	[F_IMAGE] = "Image", [F_COMMAND] = "Command", [F_CTMEM] = "Memory MiB",
-	[F_CPUS] = "CPU limit", [F_START] = "Start now", [F_OK] = "",
+	[F_IMAGE] = "Image/bundle", [F_COMMAND] = "Command", [F_CTMEM] = "Memory MiB",
+	[F_CPUS] = "CPU limit", [F_PIDS] = "Max pids", [F_START] = "Start now", [F_OK] = "",
 };
+
+static const char *const field_hint[F_MAX] = {
+	[F_NAME] = "required (no `/')",
+	[F_KERNEL] = "path of a bzImage",
+	[F_INITRD] = "optional",
+	[F_IMAGE] = "image from `berth images', or /path/to/bundle",
+	[F_COMMAND] = "default: the image's or bundle's",
+	[F_CTMEM] = "no limit",
+	[F_CPUS] = "no limit",
+	[F_PIDS] = "no limit",
+};
+
+static int
+form_is_kvm(const struct tui_form *f)
+{
+	return f->nconns > 0 && strcmp(f->conns[f->conn]->ops->name, "kvm") == 0;
+}
 
 static int
 field_visible(const struct tui_form *f, int i)
 {
+	if (i == F_DISK && form_is_kvm(f))
+		return 0;	/* berth-vmm boots a kernel; no disk key */
 	if (i >= F_KERNEL && i <= F_VCPUS)
 		return f->kind == INST_VM;
-	if (i >= F_IMAGE && i <= F_CPUS)
+	if (i >= F_IMAGE && i <= F_PIDS)
 		return f->kind == INST_CONTAINER;
 	return 1;
 }
@@ -255,7 +274,7 @@ form_open_create(struct tui *ui)
 	edit_set(&f->f[F_CMDLINE], "console=ttyS0");
 	edit_set(&f->f[F_CTMEM], "");
 	edit_set(&f->f[F_CPUS], "");
-	edit_set(&f->f[F_COMMAND], "/bin/sh");
+	edit_set(&f->f[F_COMMAND], "");	/* the image's or bundle's own */
 	f->focus = F_NAME;
 	form_pick_conns(ui, f);
 	form_free(ui->form);
@@ -310,15 +329,20 @@ form_submit(struct tui *ui, struct tui_form *f, struct berr *err)
 	json_object_object_add(def, "name", json_object_new_string(f->f[F_NAME].buf));
 	json_object_object_add(def, "backend", json_object_new_string(c->ops->name));
 	if (f->kind == INST_VM) {
+		if (form_is_kvm(f) && f->f[F_KERNEL].buf[0] == '\0') {
+			berr_set(err, BERR_INVALID, "a kvm VM needs a kernel (a bzImage path)");
+			goto out;
+		}
 		if (f->f[F_KERNEL].buf[0] == '\0' && f->f[F_DISK].buf[0] == '\0') {
 			berr_set(err, BERR_INVALID, "a VM needs a kernel or a disk image");
 			goto out;
 		}
 		add_str(def, "kernel", &f->f[F_KERNEL]);
 		add_str(def, "initrd", &f->f[F_INITRD]);
-		add_str(def, "disk", &f->f[F_DISK]);
+		if (!form_is_kvm(f))
+			add_str(def, "disk", &f->f[F_DISK]);
 		add_str(def, "cmdline", &f->f[F_CMDLINE]);
-		if (add_int(def, "memory_mib", &f->f[F_VMMEM], 16, 1 << 24, err) < 0 ||
+		if (add_int(def, "memory_mib", &f->f[F_VMMEM], 2, 1 << 24, err) < 0 ||
 		    add_int(def, "vcpus", &f->f[F_VCPUS], 1, 1024, err) < 0)
 			goto out;
 	} else {
@@ -326,10 +350,15 @@ form_submit(struct tui *ui, struct tui_form *f, struct berr *err)
 		char **argv = NULL;
 
 		if (f->f[F_IMAGE].buf[0] == '\0') {
-			berr_set(err, BERR_INVALID, "a container needs an image");
+			berr_set(err, BERR_INVALID, "a container needs an image (see `berth images') "
+				 "or the absolute path of an OCI bundle");
 			goto out;
 		}
-		add_str(def, "image", &f->f[F_IMAGE]);
+		/* an absolute path is a bundle directory, anything else an image
+		 * of the local store */
+		add_str(def, f->f[F_IMAGE].buf[0] == '/' ? "bundle" : "image", &f->f[F_IMAGE]);
+		/* created from the dashboard to be used from its console pane */
+		json_object_object_add(def, "terminal", json_object_new_boolean(1));
 		if (f->f[F_COMMAND].buf[0]) {
 			json_object *a = json_object_new_array();
 
@@ -344,7 +373,8 @@ form_submit(struct tui *ui, struct tui_form *f, struct berr *err)
 			json_object_object_add(def, "command", a);
 		}
 		if (add_int(def, "memory_mib", &f->f[F_CTMEM], 4, 1 << 24, err) < 0 ||
-		    add_int(def, "cpus", &f->f[F_CPUS], 1, 1024, err) < 0)
+		    add_int(def, "cpus", &f->f[F_CPUS], 1, 1024, err) < 0 ||
+		    add_int(def, "pids_max", &f->f[F_PIDS], 1, 1 << 22, err) < 0)
 			goto out;
 	}
 	spec.name = f->f[F_NAME].buf;
@@ -495,6 +525,12 @@ form_draw(struct tui *ui)
 			attroff(A_UNDERLINE);
 			if (focused)
 				getyx(stdscr, cy, cx);	/* where edit_draw put the cursor */
+			if (f->f[i].len == 0 && field_hint[i] != NULL) {
+				/* what goes here, until something is typed */
+				attron(draw_attr(ui, CP_DIM) | A_UNDERLINE);
+				draw_text(ui, y, x0 + 2 + lw, field_hint[i], w - lw - 4, 1);
+				attroff(draw_attr(ui, CP_DIM) | A_UNDERLINE);
+			}
 		}
 		attroff(A_BOLD);
 		y++;

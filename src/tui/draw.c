@@ -273,8 +273,8 @@ draw_sparkline(struct tui *ui, int y, int x, int width, const float *v, size_t n
 			level = 0;
 		if (level > 8)
 			level = 8;
-		if (level == 0 && v[idx] > 0)
-			level = 1;
+		if (level == 0)
+			level = 1;	/* a known value, even 0, is a bar: blank means no data */
 		if (ui->utf8) {
 			wc[0] = bars[level];
 			addnwstr(wc, 1);

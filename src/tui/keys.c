@@ -193,6 +193,16 @@ run_binding(struct tui *ui, const char *command)
 		free(line);
 		line = tmp;
 	}
+	/* a key bound to a Lua function (a hidden `_keyN' plugin command):
+	 * the function gets the current instance's name as its argument */
+	if (strncmp(command, "_key", 4) == 0 && strchr(command, ' ') == NULL && inst != NULL) {
+		char *q = cmdline_quote(inst->name);
+
+		tmp = xasprintf("%s %s", line, q);
+		free(q);
+		free(line);
+		line = tmp;
+	}
 	tui_run_command(ui, line);
 	free(line);
 }

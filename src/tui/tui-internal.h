@@ -125,6 +125,7 @@ struct tui {
 	size_t nhosts;
 	char **conn_failures;	/* connect failures from startup */
 	size_t nconn_failures;
+	size_t nconn_shown;	/* the first ones, shown in the header */
 	char **tick_failures;	/* list/host failures of the last refresh */
 	size_t ntick_failures;
 	int64_t last_refresh_ms;

@@ -33,6 +33,11 @@
 
 static struct tui *active_ui;	/* for the OOM hook and signal handler */
 
+/* The scripting component, when linked (weak: the dashboard works without). */
+int script_eval_capture(struct session *s, const char *code, char **output) __attribute__((weak));
+void script_set_output_guard(void (*before)(void), void (*after)(void)) __attribute__((weak));
+void script_set_reporter(void (*fn)(const char *msg)) __attribute__((weak));
+
 /* Hidden benchmark hook: BERTH_TUI_STATS=FILE gets the pid and the time
  * from process start to the first full frame, then frame and refresh counts
  * on exit (tests/bench/tui.sh reads it). */
@@ -217,21 +222,37 @@ free_strv(char **v, size_t n)
 	free(v);
 }
 
+/* The session's failures as lines, the ones the user should hear about
+ * (requested connections, failed lists) first: *nshown of them.  The rest
+ * (an optional backend that is not set up here, like a plugin's) only show
+ * on the `!' page. */
 static void
-take_failures(struct session *s, char ***out, size_t *nout)
+take_failures(struct session *s, char ***out, size_t *nout, size_t *nshown)
 {
-	size_t i;
+	size_t i, n = 0;
+	int pass;
 
 	free_strv(*out, *nout);
 	*out = NULL;
 	*nout = 0;
+	if (nshown)
+		*nshown = 0;
 	if (s->nfailures == 0)
 		return;
 	*out = xcalloc(s->nfailures, sizeof **out);
-	for (i = 0; i < s->nfailures; i++)
-		(*out)[i] = xasprintf("%s: %s", s->failures[i].what ? s->failures[i].what : "?",
-				      s->failures[i].err.msg);
-	*nout = s->nfailures;
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < s->nfailures; i++) {
+			int loud = nshown == NULL || s->failures[i].requested || s->failures[i].from_list;
+
+			if (loud != (pass == 0))
+				continue;
+			(*out)[n++] = xasprintf("%s: %s", s->failures[i].what ? s->failures[i].what : "?",
+						s->failures[i].err.msg);
+		}
+		if (pass == 0 && nshown)
+			*nshown = n;
+	}
+	*nout = n;
 	session_clear_failures(s);
 }
 
@@ -298,7 +319,7 @@ refresh_data(struct tui *ui, int with_stats)
 	for (i = 0; i < fresh.n; i++)
 		if (!ui->samples[i].valid)
 			ui->rates[i].cpu_pct_vcpus = NAN;
-	take_failures(ui->s, &ui->tick_failures, &ui->ntick_failures);
+	take_failures(ui->s, &ui->tick_failures, &ui->ntick_failures, NULL);
 	dash_rebuild(ui);
 	ui->last_refresh_ms = now_ms();
 	ui->refresh_cost_ms = (double)(ui->last_refresh_ms - t0);
@@ -549,6 +570,47 @@ tui_resume_screen(struct tui *ui)
 
 /* Run a command line through the CLI's command table; output goes to the
  * pager (several lines) or the status line (one line). */
+/* Show a command's output: one short line in the status line, more in
+ * the pager. */
+static void
+show_output(struct tui *ui, const char *title, const char *what, char *all, int failed)
+{
+	size_t len = strlen(all);
+	char *nl;
+
+	while (len > 0 && all[len - 1] == '\n')
+		all[--len] = '\0';
+	nl = strchr(all, '\n');
+	if (len == 0)
+		tui_status(ui, failed, "%s: %s", what, failed ? "failed" : "done");
+	else if (nl == NULL && text_width(all) + 2 < ui->cols)
+		tui_status(ui, failed, "%s", all);
+	else
+		tui_pager(ui, title, all);
+}
+
+/* `:=expr' and `:lua code': a chunk in the global Lua state, its printed
+ * output and results captured (never written on the screen). */
+static void
+run_lua(struct tui *ui, const char *line)
+{
+	char *code, *out = NULL;
+	int rc;
+
+	if (script_eval_capture == NULL) {
+		tui_status(ui, 1, "lua: berth was built without Lua");
+		return;
+	}
+	code = line[0] == '=' ? xasprintf("return %s", line + 1) : xstrdup(line + 4);
+	tui_busy(ui, 1);
+	rc = script_eval_capture(ui->s, code, &out);
+	tui_busy(ui, 0);
+	show_output(ui, line, "lua", out ? out : xstrdup(""), rc != 0);
+	free(out);
+	free(code);
+	tui_schedule_refresh(ui);
+}
+
 void
 tui_run_command(struct tui *ui, const char *line)
 {
@@ -562,6 +624,10 @@ tui_run_command(struct tui *ui, const char *line)
 		line++;
 	if (*line == '\0')
 		return;
+	if (line[0] == '=' || strncmp(line, "lua ", 4) == 0) {
+		run_lua(ui, line);
+		return;
+	}
 	if (cmd_split(line, &argc, &argv, &err) < 0) {
 		tui_show_error(ui, "command line", &err);
 		return;
@@ -640,18 +706,8 @@ tui_run_command(struct tui *ui, const char *line)
 	fclose(errf);
 	{
 		char *all = xasprintf("%s%s", outbuf ? outbuf : "", errbuf ? errbuf : "");
-		size_t len = strlen(all);
-		char *nl;
 
-		while (len > 0 && all[len - 1] == '\n')
-			all[--len] = '\0';
-		nl = strchr(all, '\n');
-		if (len == 0)
-			tui_status(ui, rc != 0, "%s: %s", argv[0], rc == 0 ? "done" : "failed");
-		else if (nl == NULL && text_width(all) + 2 < ui->cols)
-			tui_status(ui, rc != 0, "%s", all);
-		else
-			tui_pager(ui, line, all);
+		show_output(ui, line, argv[0], all, rc != 0);
 		free(all);
 	}
 	free(outbuf);
@@ -844,6 +900,80 @@ tui_free(struct tui *ui)
 	form_free(ui->form);
 }
 
+/* Event handlers of scripts (berth.on) run from the loop while the
+ * dashboard owns the terminal: whatever they print to stdout or stderr goes
+ * to a temporary file instead, and its last line to the status line. */
+static int guard_saved[2] = { -1, -1 };
+static FILE *guard_file;
+
+static void
+guard_before(void)
+{
+	int fd;
+
+	if (guard_file != NULL)
+		return;		/* nested */
+	guard_file = tmpfile();
+	if (guard_file == NULL)
+		return;
+	fflush(stdout);
+	fflush(stderr);
+	fd = fileno(guard_file);
+	guard_saved[0] = dup(STDOUT_FILENO);
+	guard_saved[1] = dup(STDERR_FILENO);
+	if (guard_saved[0] < 0 || guard_saved[1] < 0 || dup2(fd, STDOUT_FILENO) < 0 ||
+	    dup2(fd, STDERR_FILENO) < 0) {
+		if (guard_saved[0] >= 0)
+			dup2(guard_saved[0], STDOUT_FILENO);
+		if (guard_saved[1] >= 0)
+			dup2(guard_saved[1], STDERR_FILENO);
+	}
+}
+
+static void
+guard_after(void)
+{
+	char buf[4096], *last, *end;
+	size_t n;
+
+	if (guard_file == NULL)
+		return;
+	fflush(stdout);
+	fflush(stderr);
+	if (guard_saved[0] >= 0) {
+		dup2(guard_saved[0], STDOUT_FILENO);
+		close(guard_saved[0]);
+	}
+	if (guard_saved[1] >= 0) {
+		dup2(guard_saved[1], STDERR_FILENO);
+		close(guard_saved[1]);
+	}
+	guard_saved[0] = guard_saved[1] = -1;
+	/* the last line printed (the tail of the file is enough) */
+	if (fseek(guard_file, -(long)(sizeof buf - 1), SEEK_END) < 0)
+		rewind(guard_file);
+	n = fread(buf, 1, sizeof buf - 1, guard_file);
+	buf[n] = '\0';
+	fclose(guard_file);
+	guard_file = NULL;
+	end = buf + n;
+	while (end > buf && (end[-1] == '\n' || end[-1] == '\r'))
+		*--end = '\0';
+	last = strrchr(buf, '\n');
+	last = last ? last + 1 : buf;
+	if (*last != '\0' && active_ui != NULL)
+		tui_status(active_ui, 0, "script: %s", last);
+	if (active_ui != NULL)
+		active_ui->dirty = 1;
+}
+
+static void
+script_report(const char *msg)
+{
+	if (active_ui != NULL)
+		tui_status(active_ui, 1, "%s", msg);
+}
+
 int
 tui_main(struct session *s, int argc, char **argv)
 {
@@ -868,7 +998,7 @@ tui_main(struct session *s, int argc, char **argv)
 	ui->detail_span = 60;
 	loop = s->loop;
 
-	take_failures(s, &ui->conn_failures, &ui->nconn_failures);
+	take_failures(s, &ui->conn_failures, &ui->nconn_failures, &ui->nconn_shown);
 	util_set_oom_hook(tui_oom_hook);
 	if (setup_terminal(ui, &err) < 0) {
 		fprintf(stderr, "berth: dashboard: %s\n", err.msg);
@@ -895,6 +1025,10 @@ tui_main(struct session *s, int argc, char **argv)
 	session_enable_events(s);
 	if (s->bus != NULL)
 		ui->evbus_sub = evbus_subscribe(s->bus, "*", event_cb, ui);
+	if (script_set_output_guard != NULL)
+		script_set_output_guard(guard_before, guard_after);
+	if (script_set_reporter != NULL)
+		script_set_reporter(script_report);
 
 	/* The first frame does not wait for stats (CPU% needs two samples
 	 * anyway): list, draw, then sample right after. */
@@ -924,6 +1058,10 @@ tui_main(struct session *s, int argc, char **argv)
 
 	bench_note("frames=%lu refreshes=%lu refresh_ms_avg=%.1f\n", bench_frames, bench_refreshes,
 		   bench_refreshes ? bench_refresh_ms / bench_refreshes : 0);
+	if (script_set_output_guard != NULL)
+		script_set_output_guard(NULL, NULL);
+	if (script_set_reporter != NULL)
+		script_set_reporter(NULL);
 	if (ui->evbus_sub > 0)
 		evbus_unsubscribe(s->bus, ui->evbus_sub);
 	loop_remove_fd(loop, ui->stdin_watch);
