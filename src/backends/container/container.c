@@ -565,6 +565,27 @@ apply_image_config(json_object *cfg, json_object *img)
 }
 
 /* The definition's own settings over whatever config we have. */
+
+/* Does linux.namespaces of an OCI config (the "linux" object) hold type? */
+static int
+config_has_namespace(json_object *lin, const char *type)
+{
+	json_object *nss;
+	size_t i;
+
+	if (lin == NULL || !json_object_object_get_ex(lin, "namespaces", &nss) ||
+	    !json_object_is_type(nss, json_type_array))
+		return 0;
+	for (i = 0; i < json_object_array_length(nss); i++) {
+		json_object *t;
+
+		if (json_object_object_get_ex(json_object_array_get_idx(nss, i), "type", &t) &&
+		    json_object_is_type(t, json_type_string) && strcmp(json_object_get_string(t), type) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 static void
 apply_definition(json_object *cfg, json_object *def, const char *name)
 {
@@ -597,7 +618,11 @@ apply_definition(json_object *cfg, json_object *def, const char *name)
 	}
 	if (json_object_object_get_ex(def, "terminal", &v) && json_object_is_type(v, json_type_boolean))
 		json_object_object_add(proc, "terminal", json_object_new_boolean(json_object_get_boolean(v)));
-	json_object_object_add(cfg, "hostname", json_object_new_string(jstr(def, "hostname") ? jstr(def, "hostname") : name));
+	/* The hostname defaults to the name, but only where the config has a
+	 * UTS namespace of its own: a bundle without one keeps the host's. */
+	if (jstr(def, "hostname") != NULL || config_has_namespace(lin, "uts"))
+		json_object_object_add(cfg, "hostname",
+				       json_object_new_string(jstr(def, "hostname") ? jstr(def, "hostname") : name));
 	res = jpath_obj(lin, "resources");
 	if (mem > 0) {
 		json_object *m = jpath_obj(res, "memory");
