@@ -258,6 +258,25 @@ parse_rfc3339(const char *s)
 	return (int64_t)timegm(&tm);
 }
 
+/* Does a monitor still answer on the container's ctl.sock?  (A stale
+ * socket file of a dead monitor refuses the connection.) */
+static int
+monitor_alive(struct ct_conn *cc, const char *name)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, r;
+
+	if ((size_t)snprintf(sa.sun_path, sizeof sa.sun_path, "%s/%s/ctl.sock", cc->run_dir, name) >=
+	    sizeof sa.sun_path)
+		return 0;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return 0;
+	r = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+	close(fd);
+	return r == 0 || errno == EAGAIN || errno == EINPROGRESS;
+}
+
 /* Fill state from the run dir (if any) and limits from the definition. */
 static struct instance *
 ct_instance(struct ct_conn *cc, const char *name, json_object *def)
@@ -292,6 +311,12 @@ ct_instance(struct ct_conn *cc, const char *name, json_object *def)
 			instance_set_str(&inst->reason, why);
 			if (s->oom)
 				inst->state = INST_CRASHED;
+		} else if (inst->state == INST_STOPPED && monitor_alive(cc, name)) {
+			/* The init is gone but its monitor has not recorded how it
+			 * ended yet: not stopped until it has (callers waiting for
+			 * "stopped" then see the exit status). */
+			inst->state = INST_SHUTDOWN;
+			instance_set_str(&inst->reason, "exiting");
 		}
 		state_free(s);
 	}
