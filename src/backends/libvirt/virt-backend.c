@@ -183,8 +183,10 @@ virt_connect(const char *uri, struct berr *err)
 	pthread_cond_init(&o->cond, &cattr);
 	pthread_condattr_destroy(&cattr);
 	o->uri = xstrdup(uri);
+	/* Joinable: an opener that answers in time is joined, so its thread-local
+	 * state (libxml2's among it) is freed before we go on; one that does not
+	 * is detached and cleans up after itself. */
 	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&tid, &attr, virt_opener_thread, o) != 0) {
 		/* No thread: open here, without a timeout. */
 		pthread_attr_destroy(&attr);
@@ -206,11 +208,13 @@ virt_connect(const char *uri, struct berr *err)
 		virt_openers_abandoned++;
 		pthread_mutex_unlock(&virt_openers_lock);
 		pthread_mutex_unlock(&o->lock);
+		pthread_detach(tid);
 		berr_set(err, BERR_TIMEOUT, "connecting to libvirt at `%s': no answer within %d s", uri,
 			 timeout_s);
 		return NULL;
 	}
 	pthread_mutex_unlock(&o->lock);
+	pthread_join(tid, NULL);
 	conn = o->conn;
 	if (conn == NULL && err != NULL)
 		*err = o->err;
