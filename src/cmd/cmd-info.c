@@ -6,10 +6,30 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cmd/cmd.h"
 #include "cmd/cmd-util.h"
 #include "core/util.h"
+
+/* A time stamp for people: "2026-12-05 12:03:01 UTC (3 min ago)", or "-". */
+static const char *
+fmt_when(char *buf, size_t len, int64_t t)
+{
+	char ago[32];
+	struct tm tm;
+	time_t tt = (time_t)t;
+	int64_t d = (int64_t)time(NULL) - t;
+
+	if (t <= 0 || gmtime_r(&tt, &tm) == NULL)
+		return "-";
+	strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm);
+	if (d >= 0) {
+		size_t n = strlen(buf);
+		snprintf(buf + n, len - n, " (%s ago)", fmt_duration(ago, sizeof ago, d));
+	}
+	return buf;
+}
 
 static void
 print_kv(FILE *out, const char *prefix, json_object *o)
@@ -40,11 +60,15 @@ print_kv(FILE *out, const char *prefix, json_object *o)
 				free(p);
 			}
 		} else {
-			char key[128], *sk, *sv;
+			char key[128], when[96], *sk, *sv;
 
 			snprintf(key, sizeof key, "%s%s:", prefix, k);
 			sk = term_safe(key);
-			sv = term_safe(json_object_get_string(v));
+			if (*prefix == '\0' && (!strcmp(k, "created") || !strcmp(k, "started")) &&
+			    json_object_is_type(v, json_type_int))
+				sv = xstrdup(fmt_when(when, sizeof when, json_object_get_int64(v)));
+			else
+				sv = term_safe(json_object_get_string(v));
 			fprintf(out, "%-20s %s\n", sk, sv);
 			free(sk);
 			free(sv);

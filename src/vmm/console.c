@@ -58,20 +58,20 @@ client_flush(struct console *c, struct console_client *cl)
 		ssize_t w;
 
 		pthread_mutex_lock(&c->lock);
-		if (c->total - cl->pos > CONSOLE_RING) {
+		if (c->total - cl->pos > c->ring_size) {
 			if (!cl->is_stdio) {
 				pthread_mutex_unlock(&c->lock);
 				c->readers_dropped++;
-				vmm_log("console: dropping a reader that fell %d bytes behind", CONSOLE_RING);
+				vmm_log("console: dropping a reader that fell %zu bytes behind", c->ring_size);
 				client_close(c, cl);
 				return -1;
 			}
-			cl->pos = c->total - CONSOLE_RING;	/* the terminal loses the oldest bytes */
+			cl->pos = c->total - c->ring_size;	/* the terminal loses the oldest bytes */
 		}
-		off = (size_t)(cl->pos % CONSOLE_RING);
+		off = (size_t)(cl->pos % c->ring_size);
 		n = (size_t)(c->total - cl->pos);
-		if (n > CONSOLE_RING - off)
-			n = CONSOLE_RING - off;
+		if (n > c->ring_size - off)
+			n = c->ring_size - off;
 		if (n > sizeof chunk)
 			n = sizeof chunk;
 		memcpy(chunk, c->ring + off, n);
@@ -143,8 +143,8 @@ console_output(void *arg, const uint8_t *buf, size_t n)
 
 	pthread_mutex_lock(&c->lock);
 	while (n) {
-		size_t off = (size_t)(c->total % CONSOLE_RING);
-		size_t k = n < CONSOLE_RING - off ? n : CONSOLE_RING - off;
+		size_t off = (size_t)(c->total % c->ring_size);
+		size_t k = n < c->ring_size - off ? n : c->ring_size - off;
 		memcpy(c->ring + off, buf, k);
 		c->total += k;
 		buf += k;
@@ -279,7 +279,7 @@ console_add_client(struct console *c, int in_fd, int out_fd, int is_stdio)
 	cl->out_fd = out_fd;
 	cl->is_stdio = is_stdio;
 	pthread_mutex_lock(&c->lock);
-	cl->pos = c->total > CONSOLE_RING ? c->total - CONSOLE_RING : 0;
+	cl->pos = c->total > c->ring_size ? c->total - c->ring_size : 0;
 	pthread_mutex_unlock(&c->lock);
 	c->clients[slot] = cl;
 	cl->in_watch = loop_add_fd(c->loop, in_fd, POLLIN, client_in_cb, cl, NULL);
@@ -304,14 +304,16 @@ listen_cb(struct loop *l, int id, int fd, int revents, void *arg)
 }
 
 int
-console_init(struct console *c, struct loop *l, struct serial *serial, struct berr *err)
+console_init(struct console *c, struct loop *l, struct serial *serial, size_t ring_size,
+	     struct berr *err)
 {
 	memset(c, 0, sizeof *c);
 	pthread_mutex_init(&c->lock, NULL);
 	c->loop = l;
 	c->serial = serial;
 	c->listen_fd = -1;
-	c->ring = malloc(CONSOLE_RING);
+	c->ring_size = ring_size;
+	c->ring = malloc(ring_size);
 	if (c->ring == NULL)
 		return berr_errno(err, "console ring");
 	c->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

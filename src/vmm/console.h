@@ -1,7 +1,7 @@
 /*
  * console.h - the serial console's socket side: console.sock accepts any
  * number of readers, each first replayed the scrollback (the last
- * CONSOLE_RING bytes of output) then fed live; one writer at a time owns the
+ * ring_size bytes of output, 1 MiB unless configured) then fed live; one writer at a time owns the
  * input.  Guest output is appended from vCPU threads without ever blocking
  * on a peer: a reader that falls a whole ring behind is disconnected.
  * Not for: the UART itself (serial.c).
@@ -16,7 +16,9 @@
 
 #include "core/error.h"
 
-#define CONSOLE_RING (1024 * 1024)
+#define CONSOLE_RING_DEFAULT (1024 * 1024)
+#define CONSOLE_RING_MIN (16 * 1024)
+#define CONSOLE_RING_MAX (64 * 1024 * 1024)
 #define CONSOLE_MAX_CLIENTS 32
 #define CONSOLE_IN_MAX 4096
 
@@ -36,6 +38,7 @@ struct console_client {
 struct console {
 	pthread_mutex_t lock;	/* ring, total, notified */
 	uint8_t *ring;
+	size_t ring_size;	/* scrollback bytes (fixed at init) */
 	uint64_t total;		/* bytes of output ever produced */
 	int notified;
 	int notify_fd;		/* eventfd: output waiting */
@@ -59,7 +62,9 @@ struct console {
 	void *escape_arg;
 };
 
-int console_init(struct console *c, struct loop *l, struct serial *serial, struct berr *err);
+/* ring_size: the scrollback in bytes, CONSOLE_RING_MIN..CONSOLE_RING_MAX. */
+int console_init(struct console *c, struct loop *l, struct serial *serial, size_t ring_size,
+		 struct berr *err);
 /* Listen on path (0600). */
 int console_listen(struct console *c, const char *path, struct berr *err);
 /* Use stdin/stdout as one more client.  When stdin is a terminal it is put

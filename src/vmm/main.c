@@ -61,7 +61,8 @@ usage(FILE *f)
 	      "serial console on console.sock and the berth control protocol on ctl.sock.\n\n"
 	      "  -c, --config FILE       JSON configuration (keys: name, kernel, initrd, cmdline,\n"
 	      "                          memory_mib, vcpus, hugepages, run_dir, console,\n"
-	      "                          shutdown_timeout_s); options override it\n"
+	      "                          shutdown_timeout_s, scrollback_kib); options\n"
+	      "                          override it\n"
 	      "  -n, --name NAME         VM name (default vm-PID)\n"
 	      "  -k, --kernel FILE       kernel: bzImage (boot protocol 2.12+) or ELF with a PVH note\n"
 	      "  -i, --initrd FILE       initial ramdisk\n"
@@ -73,6 +74,8 @@ usage(FILE *f)
 	      "                          (default $BERTH_RUN_DIR/vm/NAME)\n"
 	      "      --console stdio     also put the serial console on stdin/stdout\n"
 	      "      --shutdown-timeout SEC  default grace period of the shutdown op (10)\n"
+	      "      --scrollback KIB    console scrollback replayed to new readers, and how\n"
+	      "                          far a reader may fall behind (16..65536, default 1024)\n"
 	      "      --no-seccomp        do not install the system-call filter\n"
 	      "  -h, --help              show this help\n"
 	      "  -V, --version           show the version\n\n"
@@ -173,7 +176,7 @@ load_config(struct vm_config *cfg, const char *path, struct berr *err)
 				goto bad_type;
 			set_str(str, json_object_get_string(val));
 		} else if (!strcmp(key, "memory_mib") || !strcmp(key, "vcpus") || !strcmp(key, "cpus") ||
-			   !strcmp(key, "shutdown_timeout_s")) {
+			   !strcmp(key, "shutdown_timeout_s") || !strcmp(key, "scrollback_kib")) {
 			int64_t n;
 			if (t != json_type_int)
 				goto bad_type;
@@ -185,6 +188,8 @@ load_config(struct vm_config *cfg, const char *path, struct berr *err)
 			}
 			if (!strcmp(key, "memory_mib"))
 				cfg->memory_mib = (uint64_t)n;
+			else if (!strcmp(key, "scrollback_kib"))
+				cfg->scrollback_kib = (uint64_t)n;
 			else if (!strcmp(key, "shutdown_timeout_s"))
 				cfg->shutdown_timeout_s = n > 3600 ? 3600 : (int)n;
 			else
@@ -223,7 +228,7 @@ bad_type:
 	return 0;
 }
 
-enum { OPT_HUGEPAGES = 1000, OPT_CONSOLE, OPT_SHUTDOWN_TIMEOUT, OPT_NO_SECCOMP };
+enum { OPT_HUGEPAGES = 1000, OPT_CONSOLE, OPT_SHUTDOWN_TIMEOUT, OPT_NO_SECCOMP, OPT_SCROLLBACK };
 
 static int
 parse_args(struct vm_config *cfg, int argc, char **argv, struct berr *err)
@@ -241,6 +246,7 @@ parse_args(struct vm_config *cfg, int argc, char **argv, struct berr *err)
 		{ "console", required_argument, NULL, OPT_CONSOLE },
 		{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
 		{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
+		{ "scrollback", required_argument, NULL, OPT_SCROLLBACK },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -289,6 +295,11 @@ parse_args(struct vm_config *cfg, int argc, char **argv, struct berr *err)
 				cfg->console_stdio = 0;
 			else
 				return berr_set(err, BERR_INVALID, "--console takes `stdio' or `socket'");
+			break;
+		case OPT_SCROLLBACK:
+			if (parse_uint("--scrollback", optarg, UINT64_MAX >> 10, &n, err) < 0)
+				return -1;
+			cfg->scrollback_kib = n;
 			break;
 		case OPT_SHUTDOWN_TIMEOUT:
 			if (parse_uint("--shutdown-timeout", optarg, 3600, &n, err) < 0)
@@ -547,6 +558,7 @@ main(int argc, char **argv)
 	v.cfg.memory_mib = DEFAULT_MEMORY_MIB;
 	v.cfg.cpus = 1;
 	v.cfg.shutdown_timeout_s = DEFAULT_SHUTDOWN_TIMEOUT_S;
+	v.cfg.scrollback_kib = CONSOLE_RING_DEFAULT >> 10;
 	v.cfg.cmdline = xstrdup(DEFAULT_CMDLINE);
 	if (parse_args(&v.cfg, argc, argv, &err) < 0) {
 		fprintf(stderr, "berth-vmm: %s\n", err.msg);
@@ -559,6 +571,11 @@ main(int argc, char **argv)
 		return VMM_EXIT_USAGE;
 	}
 	log_name = v.cfg.name;
+	if (v.cfg.scrollback_kib < CONSOLE_RING_MIN >> 10 || v.cfg.scrollback_kib > CONSOLE_RING_MAX >> 10) {
+		fprintf(stderr, "berth-vmm: %s: scrollback of %llu KiB is outside %d..%d KiB\n", v.cfg.name,
+			(unsigned long long)v.cfg.scrollback_kib, CONSOLE_RING_MIN >> 10, CONSOLE_RING_MAX >> 10);
+		return VMM_EXIT_USAGE;
+	}
 
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
@@ -574,7 +591,8 @@ main(int argc, char **argv)
 		return VMM_EXIT_START;
 	}
 	v.loop = loop_new();
-	if (v.loop == NULL || console_init(&v.console, v.loop, &v.vm.serial, &err) < 0 ||
+	if (v.loop == NULL ||
+	    console_init(&v.console, v.loop, &v.vm.serial, v.cfg.scrollback_kib << 10, &err) < 0 ||
 	    setup_run_dir(&v, &err) < 0 ||
 	    (v.cfg.console_stdio && console_add_stdio(&v.console, &err) < 0)) {
 		fprintf(stderr, "berth-vmm: %s: %s\n", v.cfg.name, err.msg);

@@ -37,6 +37,7 @@ struct vm_config {
 	int console_stdio;
 	int shutdown_timeout_s;
 	int no_seccomp;
+	uint64_t scrollback_kib;	/* console ring */
 };
 
 struct vcpu {

@@ -47,6 +47,10 @@ expect 4 'vCPUs requested' cpus0 --kernel "$hello" --cpus 0
 expect 4 'vCPUs requested' cpus999 --kernel "$hello" --cpus 999
 
 # usage errors
+expect 2 'scrollback of 8 KiB is outside 16..65536' sb-small --kernel "$hello" --scrollback 8
+expect 2 'scrollback of 70000 KiB is outside' sb-big --kernel "$hello" --scrollback 70000
+echo '{"scrollback_kib": 1}' >"$T/sb.json"
+expect 2 'scrollback of 1 KiB' sb-json --kernel "$hello" --config "$T/sb.json"
 expect 2 'unknown option' badopt --kernel "$hello" --frobnicate
 expect 2 'no kernel given' nokernel --memory 16
 echo '{"kernel": 5}' >"$T/bad.json"

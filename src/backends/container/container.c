@@ -289,6 +289,8 @@ ct_instance(struct ct_conn *cc, const char *name, json_object *def)
 	instance_set_str(&inst->host, "localhost");
 	inst->state = INST_STOPPED;
 	if (def) {
+		if (uuid_is_valid(jstr(def, "uuid")))
+			snprintf(inst->uuid, sizeof inst->uuid, "%s", jstr(def, "uuid"));
 		inst->vcpus = (int)jint(def, "cpus", 0);
 		inst->memory_kib = (uint64_t)jint(def, "memory_mib", 0) * 1024;
 	}
@@ -430,6 +432,8 @@ validate_definition(json_object *def, const char *name, struct berr *err)
 		return -1;
 	if ((jstr(def, "image") == NULL) == (jstr(def, "bundle") == NULL))
 		return berr_set(err, BERR_INVALID, "exactly one of `image' and `bundle' is needed");
+	if (json_object_object_get_ex(def, "uuid", &v) && !uuid_is_valid(json_object_get_string(v)))
+		return berr_set(err, BERR_INVALID, "uuid: not a UUID");
 	if (jstr(def, "bundle") && jstr(def, "bundle")[0] != '/')
 		return berr_set(err, BERR_INVALID, "bundle: must be an absolute path");
 	if (check_strv(def, "command", err) < 0 || check_strv(def, "env", err) < 0)
@@ -466,6 +470,18 @@ ct_define(struct bconn *c, const struct define_spec *spec, struct instance **out
 	}
 	def = json_object_get(spec->json);
 	json_object_object_add(def, "name", json_object_new_string(name));
+	if (jstr(def, "uuid") == NULL) {
+		/* A redefinition keeps the container's identity. */
+		json_object *old = read_definition(cc, name, NULL);
+		char fresh[37];
+
+		if (old != NULL && uuid_is_valid(jstr(old, "uuid")))
+			snprintf(fresh, sizeof fresh, "%s", jstr(old, "uuid"));
+		else
+			uuid_generate(fresh);
+		json_object_put(old);
+		json_object_object_add(def, "uuid", json_object_new_string(fresh));
+	}
 	dir = xasprintf("%s/%s", cc->data_dir, name);
 	if (mkdir_p(dir, 0700, err) < 0) {
 		free(dir);

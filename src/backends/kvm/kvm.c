@@ -272,6 +272,8 @@ apply_definition(struct instance *inst, json_object *def)
 	inst->vcpus = (int)jint(def, "vcpus", 1);
 	inst->memory_kib = (uint64_t)jint(def, "memory_mib", 128) * 1024;
 	inst->created = jint(def, "created", 0);
+	if (uuid_is_valid(jstr(def, "uuid")))
+		snprintf(inst->uuid, sizeof inst->uuid, "%s", jstr(def, "uuid"));
 }
 
 /* Fill state and numbers from a running VMM; 0 if it is not running. */
@@ -445,7 +447,7 @@ kvm_define(struct bconn *c, const struct define_spec *spec, struct instance **ou
 		return -1;
 	json_object_object_foreach(in, key, val) {
 		static const char *const known[] = { "name", "kernel", "initrd", "cmdline", "memory_mib",
-						     "vcpus", "backend", "hugepages", NULL };
+						     "vcpus", "backend", "hugepages", "uuid", NULL };
 		int ok = 0;
 		for (int i = 0; known[i]; i++)
 			ok |= !strcmp(key, known[i]);
@@ -456,7 +458,7 @@ kvm_define(struct bconn *c, const struct define_spec *spec, struct instance **ou
 		    !json_object_is_type(val, json_type_int))
 			return berr_set(err, BERR_INVALID, "\"%s\" in a kvm definition must be an integer", key);
 		if ((!strcmp(key, "kernel") || !strcmp(key, "initrd") || !strcmp(key, "cmdline") ||
-		     !strcmp(key, "name") || !strcmp(key, "backend")) &&
+		     !strcmp(key, "name") || !strcmp(key, "backend") || !strcmp(key, "uuid")) &&
 		    !json_object_is_type(val, json_type_string))
 			return berr_set(err, BERR_INVALID, "\"%s\" in a kvm definition must be a string", key);
 	}
@@ -502,6 +504,24 @@ kvm_define(struct bconn *c, const struct define_spec *spec, struct instance **ou
 	}
 	old = read_definition(kc, name, &e);
 	json_object_object_add(def, "created", json_object_new_int64(old ? jint(old, "created", time(NULL)) : time(NULL)));
+	{
+		/* A redefinition keeps the VM's identity; a new VM gets one. */
+		const char *u = jstr(in, "uuid");
+		char fresh[37];
+
+		if (u != NULL && !uuid_is_valid(u)) {
+			json_object_put(old);
+			json_object_put(def);
+			return berr_set(err, BERR_INVALID, "\"uuid\" `%s' is not a UUID", u);
+		}
+		if (u == NULL && old != NULL && uuid_is_valid(jstr(old, "uuid")))
+			u = jstr(old, "uuid");
+		if (u == NULL) {
+			uuid_generate(fresh);
+			u = fresh;
+		}
+		json_object_object_add(def, "uuid", json_object_new_string(u));
+	}
 	json_object_put(old);
 
 	if (mkdir_p(kc->data_dir, 0700, err) < 0) {
@@ -677,6 +697,12 @@ kvm_start(struct instance *inst, struct berr *err)
 		goto out;
 	}
 	r = -1;
+	/* Defined and running VMs are served without /dev/kvm (a VMM started
+	 * before a module unload keeps running); only a new one needs it. */
+	if (access("/dev/kvm", R_OK | W_OK) < 0) {
+		berr_errno(err, "opening /dev/kvm");
+		goto out;
+	}
 	vmm = find_vmm();
 	if (vmm == NULL) {
 		berr_set(err, ENOENT, "berth-vmm not found ($BERTH_VMM, beside berth, %s, %s)",
@@ -1075,14 +1101,6 @@ kvm_subscribe_events(struct bconn *c, backend_event_cb cb, void *arg, struct ber
 /* ------------------------------------------------------------ connection */
 
 static int
-kvm_probe(struct berr *err)
-{
-	if (access("/dev/kvm", R_OK | W_OK) < 0)
-		return berr_errno(err, "/dev/kvm is not usable");
-	return 0;
-}
-
-static int
 kvm_open(struct bconn **out, const char *uri, struct loop *loop, struct berr *err)
 {
 	struct berth_dirs dirs;
@@ -1150,7 +1168,6 @@ const struct backend_ops kvm_backend_ops = {
 	.abi_version = BERTH_BACKEND_ABI,
 	.open = kvm_open,
 	.close = kvm_close,
-	.probe = kvm_probe,
 	.host = kvm_host,
 	.host_info = kvm_host_info,
 	.list = kvm_list,
