@@ -2,10 +2,13 @@
 # Source it.  Each function prints its result (a path) on stdout, or says
 # why not on stderr and returns non-zero; linux_assets_initrd prints nothing.
 #
-#   linux_assets_kernel            vmlinuz of Debian's linux-image-cloud-amd64
-#                                  (the versioned image package it depends on)
-#   linux_assets_modules_dir       its extracted /lib/modules/<version>
-#   linux_assets_version           its version string (e.g. 6.1.0-56-cloud-amd64)
+#   linux_assets_kernel [FLAVOUR]  vmlinuz of Debian's linux-image-cloud-amd64
+#                                  (the versioned image package it depends on),
+#                                  or with FLAVOUR generic, of linux-image-amd64
+#   linux_assets_modules_dir [FLAVOUR]
+#                                  its extracted /lib/modules/<version>, with a
+#                                  modules.dep
+#   linux_assets_version [FLAVOUR] its version string (e.g. 6.1.0-56-cloud-amd64)
 #   linux_assets_initrd OUT MARKER
 #                                  writes a gzip'd newc cpio to OUT: busybox-
 #                                  static, an /init that mounts proc, sysfs and
@@ -45,66 +48,94 @@ _linux_assets_locked() {
 	fi
 }
 
-# Download and extract the kernel once; leaves $cache/linux/VERSION.
+# FLAVOUR is cloud (Debian's linux-image-cloud-amd64: small, no 9p) or
+# generic (linux-image-amd64: with the 9p file system that
+# tests/lib/nested-run.sh shares the host's root through).
+_linux_assets_meta() {
+	case $1 in
+	cloud) echo linux-image-cloud-amd64 ;;
+	generic) echo linux-image-amd64 ;;
+	*) _linux_assets_err "unknown kernel flavour \`$1'"; return 1 ;;
+	esac
+}
+
+_linux_assets_dir() {
+	case $1 in
+	cloud) echo "$(_linux_assets_cache)/linux" ;;
+	*) echo "$(_linux_assets_cache)/linux-$1" ;;
+	esac
+}
+
+# Download and extract the kernel of FLAVOUR once; leaves DIR/VERSION, and
+# DIR/root/lib/modules/VERSION/modules.dep (Debian's package ships none).
 _linux_assets_fetch_unlocked() {
 	_la_c=$(_linux_assets_cache)
-	if [ -s "$_la_c/linux/VERSION" ]; then
-		_la_v=$(cat "$_la_c/linux/VERSION")
-		[ -f "$_la_c/linux/root/boot/vmlinuz-$_la_v" ] && [ -d "$_la_c/linux/root/lib/modules/$_la_v" ] && return 0
+	_la_meta=$(_linux_assets_meta "$1") || return 1
+	_la_d=$(_linux_assets_dir "$1")
+	if [ -s "$_la_d/VERSION" ]; then
+		_la_v=$(cat "$_la_d/VERSION")
+		[ -f "$_la_d/root/boot/vmlinuz-$_la_v" ] && [ -s "$_la_d/root/lib/modules/$_la_v/modules.dep" ] && return 0
 	fi
-	command -v apt-get >/dev/null 2>&1 || { _linux_assets_err "apt-get not found: cannot fetch Debian's linux-image-cloud-amd64"; return 1; }
+	command -v apt-get >/dev/null 2>&1 || { _linux_assets_err "apt-get not found: cannot fetch Debian's $_la_meta"; return 1; }
 	command -v dpkg-deb >/dev/null 2>&1 || { _linux_assets_err "dpkg-deb not found"; return 1; }
-	_la_dep=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
-		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-cloud-amd64\)$/\1/p' | head -n 1)
+	_la_depmod=$(command -v depmod || echo /sbin/depmod)
+	[ -x "$_la_depmod" ] || { _linux_assets_err "depmod not found (apt-get install kmod)"; return 1; }
+	_la_dep=$(apt-cache depends "$_la_meta" 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -n 1)
 	if [ -z "$_la_dep" ]; then
-		_linux_assets_err "apt does not know linux-image-cloud-amd64 or its image package (run apt-get update as root)"
+		_linux_assets_err "apt does not know $_la_meta or its image package (run apt-get update as root)"
 		return 1
 	fi
 	_la_v=${_la_dep#linux-image-}
 	mkdir -p "$_la_c/debs" || return 1
 	if ! ls "$_la_c/debs/${_la_dep}_"*.deb >/dev/null 2>&1 ||
-	   ! ls "$_la_c/debs/linux-image-cloud-amd64_"*.deb >/dev/null 2>&1; then
-		if ! (cd "$_la_c/debs" && apt-get download linux-image-cloud-amd64 "$_la_dep") >"$_la_c/debs/download.log" 2>&1; then
-			_linux_assets_err "apt-get download linux-image-cloud-amd64 $_la_dep failed: $(tail -n 3 "$_la_c/debs/download.log" | tr '\n' ' ')"
+	   ! ls "$_la_c/debs/${_la_meta}_"*.deb >/dev/null 2>&1; then
+		if ! (cd "$_la_c/debs" && apt-get download "$_la_meta" "$_la_dep") >"$_la_c/debs/download.log" 2>&1; then
+			_linux_assets_err "apt-get download $_la_meta $_la_dep failed: $(tail -n 3 "$_la_c/debs/download.log" | tr '\n' ' ')"
 			return 1
 		fi
 	fi
 	_la_deb=$(ls "$_la_c/debs/${_la_dep}_"*.deb 2>/dev/null | tail -n 1)
 	[ -n "$_la_deb" ] || { _linux_assets_err "no ${_la_dep} package in $_la_c/debs after download"; return 1; }
-	rm -rf "$_la_c/linux.tmp"
-	mkdir -p "$_la_c/linux.tmp/root" || return 1
-	if ! dpkg-deb -x "$_la_deb" "$_la_c/linux.tmp/root"; then
-		rm -rf "$_la_c/linux.tmp"
+	rm -rf "$_la_d.tmp"
+	mkdir -p "$_la_d.tmp/root" || return 1
+	if ! dpkg-deb -x "$_la_deb" "$_la_d.tmp/root"; then
+		rm -rf "$_la_d.tmp"
 		_linux_assets_err "dpkg-deb -x $_la_deb failed"
 		return 1
 	fi
-	if [ ! -f "$_la_c/linux.tmp/root/boot/vmlinuz-$_la_v" ] || [ ! -d "$_la_c/linux.tmp/root/lib/modules/$_la_v" ]; then
-		rm -rf "$_la_c/linux.tmp"
+	if [ ! -f "$_la_d.tmp/root/boot/vmlinuz-$_la_v" ] || [ ! -d "$_la_d.tmp/root/lib/modules/$_la_v" ]; then
+		rm -rf "$_la_d.tmp"
 		_linux_assets_err "$_la_deb holds no boot/vmlinuz-$_la_v or lib/modules/$_la_v"
 		return 1
 	fi
-	echo "$_la_v" >"$_la_c/linux.tmp/VERSION"
-	rm -rf "$_la_c/linux"
-	mv "$_la_c/linux.tmp" "$_la_c/linux"
+	if ! "$_la_depmod" -b "$_la_d.tmp/root" "$_la_v"; then
+		rm -rf "$_la_d.tmp"
+		_linux_assets_err "depmod of $_la_deb failed"
+		return 1
+	fi
+	echo "$_la_v" >"$_la_d.tmp/VERSION"
+	rm -rf "$_la_d"
+	mv "$_la_d.tmp" "$_la_d"
 }
 
 _linux_assets_fetch() {
-	_linux_assets_locked _linux_assets_fetch_unlocked
+	_linux_assets_locked _linux_assets_fetch_unlocked "${1:-cloud}"
 }
 
 linux_assets_version() {
-	_linux_assets_fetch || return 1
-	cat "$(_linux_assets_cache)/linux/VERSION"
+	_linux_assets_fetch "${1:-cloud}" || return 1
+	cat "$(_linux_assets_dir "${1:-cloud}")/VERSION"
 }
 
 linux_assets_kernel() {
-	_la_lv=$(linux_assets_version) || return 1
-	echo "$(_linux_assets_cache)/linux/root/boot/vmlinuz-$_la_lv"
+	_la_lv=$(linux_assets_version "${1:-cloud}") || return 1
+	echo "$(_linux_assets_dir "${1:-cloud}")/root/boot/vmlinuz-$_la_lv"
 }
 
 linux_assets_modules_dir() {
-	_la_lv=$(linux_assets_version) || return 1
-	echo "$(_linux_assets_cache)/linux/root/lib/modules/$_la_lv"
+	_la_lv=$(linux_assets_version "${1:-cloud}") || return 1
+	echo "$(_linux_assets_dir "${1:-cloud}")/root/lib/modules/$_la_lv"
 }
 
 # One newc header + name (+ no data): for nodes cpio cannot take from disk

@@ -2,11 +2,30 @@
 # skip "reason"        exit 77 with the reason (the test harness shows it)
 # fail "message"       exit 1 with the message
 # need_root, need_kvm, need_cmd NAME...
+# need_kvm             with no usable /dev/kvm here, runs the whole test again
+#                      one level down (tests/lib/nested-run.sh) and exits with
+#                      its status; BERTH_NO_NESTED=1 makes it skip instead,
+#                      BERTH_FORCE_NESTED=1 goes one level down even where
+#                      /dev/kvm works (to try the way CI machines without it go)
+# non_kvm_parts        in a test with parts that need /dev/kvm (after its
+#                      need_kvm) and parts that do not (before it, inside
+#                      `if non_kvm_parts; then ... fi'): false one level down,
+#                      where need_kvm re-ran the test for its kvm parts only
 # Registers a trap that removes $BERTH_TEST_TMP and runs `cleanup` if defined.
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 need_root() { [ "$(id -u)" -eq 0 ] || skip "needs root"; }
-need_kvm() { [ -r /dev/kvm ] && [ -w /dev/kvm ] || skip "needs read/write /dev/kvm"; }
+need_kvm() {
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] && [ -z "$BERTH_FORCE_NESTED" ] && return 0
+	[ -n "$BERTH_NESTED_INNER" ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] && return 0
+	[ -n "$BERTH_NESTED_INNER" ] && skip "no usable /dev/kvm, even one level down"
+	[ -n "$BERTH_NO_NESTED" ] && skip "needs read/write /dev/kvm (BERTH_NO_NESTED is set)"
+	[ "$(id -u)" -eq 0 ] || skip "needs read/write /dev/kvm (or root, to run one level down)"
+	. "$top_srcdir/tests/lib/nested-run.sh"
+	nested_rerun "$0" "$@"
+	exit $?
+}
+non_kvm_parts() { [ -z "$BERTH_NESTED_INNER" ]; }
 need_cmd() { for c in "$@"; do command -v "$c" >/dev/null 2>&1 || skip "needs $c (not installed)"; done; }
 _berth_test_exit() {
 	rc=$?
@@ -15,9 +34,11 @@ _berth_test_exit() {
 }
 trap _berth_test_exit EXIT
 trap 'exit 130' INT TERM
-# wait_for TIMEOUT_SEC COMMAND... : poll until the command succeeds.
+# wait_for TIMEOUT_SEC COMMAND... : poll until the command succeeds; the
+# timeout is multiplied by $BERTH_TIME_SCALE (set one level down, where
+# everything runs several times slower), as tui_wait's are.
 wait_for() {
-	_t=$1; shift
+	_t=$(( $1 * ${BERTH_TIME_SCALE:-1} )); shift
 	_end=$(( $(date +%s) + _t ))
 	while ! "$@" >/dev/null 2>&1; do
 		[ "$(date +%s)" -ge "$_end" ] && return 1
