@@ -4,10 +4,13 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/dirs.h"
 #include "core/metrics.h"
 #include "core/util.h"
 
@@ -300,6 +303,171 @@ size_t
 metrics_store_count(const struct metrics_store *ms)
 {
 	return ms->count;
+}
+
+/* ---- saving and loading a store ---- */
+
+/* The file: a header, then per entry a 16-bit key length, the key and
+ * METRIC_MAX packed series.  Host byte order: it is a cache of this host. */
+#define MS_MAGIC "BERTHMH1"
+#define MS_KEY_MAX 1024
+#define MS_ENTRIES_MAX 20000
+
+struct ms_header {
+	char magic[8];
+	uint32_t metrics, fine_slots, coarse_slots, count;
+};
+
+struct ms_packed_series {
+	float fine[SERIES_FINE_SLOTS];
+	float coarse[SERIES_COARSE_SLOTS];
+	int64_t last_sec, cur_min, last_min;
+	double min_sum;
+	uint32_t min_count, pad;
+};
+
+int
+metrics_store_save(const struct metrics_store *ms, const char *path, struct berr *err)
+{
+	struct ms_header h = { .magic = MS_MAGIC, .metrics = METRIC_MAX,
+			       .fine_slots = SERIES_FINE_SLOTS, .coarse_slots = SERIES_COARSE_SLOTS };
+	size_t i, len = sizeof h, off;
+	char *buf;
+	int r;
+
+	for (i = 0; i < ms->cap; i++) {
+		const struct ms_entry *e = &ms->slots[i];
+
+		if (e->key != NULL && e->key != MS_TOMB && strlen(e->key) <= MS_KEY_MAX) {
+			len += 2 + strlen(e->key) + METRIC_MAX * sizeof(struct ms_packed_series);
+			h.count++;
+		}
+	}
+	buf = xcalloc(1, len);
+	memcpy(buf, &h, sizeof h);
+	off = sizeof h;
+	for (i = 0; i < ms->cap; i++) {
+		const struct ms_entry *e = &ms->slots[i];
+		uint16_t kl;
+
+		if (e->key == NULL || e->key == MS_TOMB || strlen(e->key) > MS_KEY_MAX)
+			continue;
+		kl = (uint16_t)strlen(e->key);
+		memcpy(buf + off, &kl, 2);
+		memcpy(buf + off + 2, e->key, kl);
+		off += 2 + kl;
+		for (int m = 0; m < METRIC_MAX; m++) {
+			const struct series *s = &e->series[m];
+			struct ms_packed_series p = { .last_sec = s->last_sec, .cur_min = s->cur_min,
+						      .last_min = s->last_min, .min_sum = s->min_sum,
+						      .min_count = s->min_count };
+
+			memcpy(p.fine, s->fine, sizeof p.fine);
+			memcpy(p.coarse, s->coarse, sizeof p.coarse);
+			memcpy(buf + off, &p, sizeof p);
+			off += sizeof p;
+		}
+	}
+	r = atomic_write_file(path, buf, len, 0600, err);
+	free(buf);
+	return r < 0 ? berr_wrap(err, "saving the metrics history") : 0;
+}
+
+/* A saved series back into s; 0 if it is sane, else -1 (s untouched). */
+static int
+series_unpack(struct series *s, const struct ms_packed_series *p, int64_t now)
+{
+	int64_t nowmin = now / 60;
+	size_t i;
+
+	if (p->last_sec < -1 || p->last_sec > now + 60 || p->cur_min < -1 || p->cur_min > nowmin + 1 ||
+	    p->last_min < -1 || p->last_min > p->cur_min || p->min_count > 120 ||
+	    !isfinite(p->min_sum) || (p->last_sec >= 0 && p->cur_min != p->last_sec / 60))
+		return -1;
+	memcpy(s->fine, p->fine, sizeof s->fine);
+	memcpy(s->coarse, p->coarse, sizeof s->coarse);
+	for (i = 0; i < SERIES_FINE_SLOTS; i++)
+		if (isinf(s->fine[i]))
+			s->fine[i] = NAN;
+	for (i = 0; i < SERIES_COARSE_SLOTS; i++)
+		if (isinf(s->coarse[i]))
+			s->coarse[i] = NAN;
+	s->last_sec = p->last_sec;
+	s->cur_min = p->cur_min;
+	s->last_min = p->last_min;
+	s->min_sum = p->min_sum;
+	s->min_count = p->min_count;
+	return 0;
+}
+
+int
+metrics_store_load(struct metrics_store *ms, const char *path, int64_t now, struct berr *err)
+{
+	const size_t per_entry = METRIC_MAX * sizeof(struct ms_packed_series);
+	struct ms_header h;
+	char *buf = NULL, key[MS_KEY_MAX + 1];
+	size_t len = 0, off, n;
+	int r = -1;
+
+	if (read_file(path, &buf, &len, sizeof h + (size_t)MS_ENTRIES_MAX * (2 + MS_KEY_MAX + per_entry),
+		      err) < 0)
+		return berr_wrap(err, "loading the metrics history");
+	if (len < sizeof h) {
+		berr_set(err, BERR_INVALID, "metrics history `%s' is truncated", path);
+		goto out;
+	}
+	memcpy(&h, buf, sizeof h);
+	if (memcmp(h.magic, MS_MAGIC, 8) != 0 || h.metrics != METRIC_MAX ||
+	    h.fine_slots != SERIES_FINE_SLOTS || h.coarse_slots != SERIES_COARSE_SLOTS ||
+	    h.count > MS_ENTRIES_MAX) {
+		berr_set(err, BERR_INVALID, "`%s' is not a metrics history of this berth", path);
+		goto out;
+	}
+	/* Check the whole layout before taking anything. */
+	for (off = sizeof h, n = 0; n < h.count; n++) {
+		uint16_t kl;
+
+		if (len - off < 2)
+			break;
+		memcpy(&kl, buf + off, 2);
+		if (kl == 0 || kl > MS_KEY_MAX || len - off - 2 < kl + per_entry)
+			break;
+		off += 2 + kl + per_entry;
+	}
+	if (n < h.count || off != len) {
+		berr_set(err, BERR_INVALID, "metrics history `%s' is truncated or corrupt (entry %zu of %u)",
+			 path, n, h.count);
+		goto out;
+	}
+	for (off = sizeof h, n = 0; n < h.count; n++) {
+		uint16_t kl;
+		struct series tmp[METRIC_MAX], *dst;
+		int fresh = 0;
+
+		memcpy(&kl, buf + off, 2);
+		memcpy(key, buf + off + 2, kl);
+		key[kl] = '\0';
+		off += 2 + kl;
+		for (int m = 0; m < METRIC_MAX; m++) {
+			struct ms_packed_series p;
+
+			memcpy(&p, buf + off + (size_t)m * sizeof p, sizeof p);
+			series_init(&tmp[m]);
+			if (series_unpack(&tmp[m], &p, now) < 0)
+				series_init(&tmp[m]);
+			if (tmp[m].last_sec >= 0 && tmp[m].last_sec > now - 24 * 3600)
+				fresh = 1;
+		}
+		off += per_entry;
+		if (!fresh || strlen(key) != kl || metrics_store_get(ms, key, 0) != NULL)
+			continue;
+		dst = metrics_store_get(ms, key, 1);
+		memcpy(dst, tmp, sizeof tmp);
+	}
+	r = 0;
+out:
+	free(buf);
+	return r;
 }
 
 static double

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/error.h"
 #include "core/instance.h"
 
 enum metric_id {
@@ -63,6 +64,14 @@ void metrics_store_free(struct metrics_store *ms);
 struct series *metrics_store_get(struct metrics_store *ms, const char *key, int create);
 void metrics_store_remove(struct metrics_store *ms, const char *key);
 size_t metrics_store_count(const struct metrics_store *ms);
+
+/* Save every series to path (atomically), and load a saved store into ms,
+ * so graphs survive the front-end: entries whose key ms holds already are
+ * kept as they are, series with no data newer than 24 h before `now` are
+ * dropped, and a file that is not such a store (wrong magic, sizes, counts,
+ * or values out of range) is refused whole with an error naming it. */
+int metrics_store_save(const struct metrics_store *ms, const char *path, struct berr *err);
+int metrics_store_load(struct metrics_store *ms, const char *path, int64_t now, struct berr *err);
 
 /* Derive rates from two samples; host_cpus for cpu_pct_host. */
 void stats_rates(const struct inst_stats *prev, const struct inst_stats *cur, int host_cpus,

@@ -618,3 +618,43 @@ instance_info_json(struct instance *inst, json_object **out, struct berr *err)
 	*out = o;
 	return 0;
 }
+
+static char *
+session_history_path(struct session *s, struct berr *err)
+{
+	if (s->dirs.data == NULL) {
+		berr_set(err, BERR_INVALID, "no data directory for the metrics history");
+		return NULL;
+	}
+	return xasprintf("%s/metrics-history", s->dirs.data);
+}
+
+int
+session_history_load(struct session *s, struct berr *err)
+{
+	char *path = session_history_path(s, err);
+	int r;
+
+	if (path == NULL)
+		return -1;
+	r = metrics_store_load(s->metrics, path, time(NULL), err);
+	if (r < 0 && err->code == ENOENT)
+		r = 0;
+	free(path);
+	return r;
+}
+
+int
+session_history_save(struct session *s, struct berr *err)
+{
+	char *path = session_history_path(s, err);
+	int r;
+
+	if (path == NULL)
+		return -1;
+	r = mkdir_p(s->dirs.data, 0700, err);
+	if (r == 0)
+		r = metrics_store_save(s->metrics, path, err);
+	free(path);
+	return r;
+}

@@ -85,6 +85,11 @@ int session_poll_stats(struct session *s, struct inst_list *list, struct inst_ra
 
 /* Subscribe to every connection's events and republish them on s->bus. */
 void session_enable_events(struct session *s);
+/* The metrics history kept in the data directory (metrics-history), so a
+ * front-end that graphs it (the dashboard) shows the last 24 h across its
+ * restarts.  Loading a missing file is not an error. */
+int session_history_load(struct session *s, struct berr *err);
+int session_history_save(struct session *s, struct berr *err);
 
 /* Key used for metrics and selection: "backend/host/name". */
 char *instance_key(const struct instance *inst);

@@ -49,6 +49,11 @@ int parse_size(const char *s, uint64_t *bytes);
  * Returns a malloc'd path or NULL. */
 char *find_shipped_file(const char *env, const char *rel, const char *const *dirs, int mode);
 
+/* A random (version 4) UUID in canonical form into out[37]; and whether s
+ * is one in canonical form (any version, either case). */
+void uuid_generate(char out[37]);
+int uuid_is_valid(const char *s);
+
 /* A string-keyed map of owned values (free_value runs on replace/remove). */
 struct smap;
 struct smap *smap_new(void (*free_value)(void *));

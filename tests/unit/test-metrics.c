@@ -1,16 +1,22 @@
 /*
  * test-metrics.c - the metrics history: wrap-around of the 1 s ring,
  * downsampling into 1 min averages, gaps, bounded size, the keyed store,
- * and rate derivation.
+ * rate derivation, and saving and loading the history (damaged files
+ * refused).
  */
 #include "config.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
+#include "core/dirs.h"
 #include "core/metrics.h"
+#include "core/util.h"
 #include "tap.h"
 
 int
@@ -127,6 +133,67 @@ main(void)
 
 		is_int(m, METRIC_BLK_WR, "metric names parse");
 		is_int(metric_from_name("bogus"), -1, "unknown metric names are refused");
+	}
+	{
+		/* The history survives a save and a load; a damaged file is refused
+		 * whole and leaves the store as it was. */
+		struct metrics_store *ms = metrics_store_new(), *back = metrics_store_new();
+		const char *tmp = getenv("BERTH_TEST_TMP") ? getenv("BERTH_TEST_TMP") : "/tmp";
+		char *path = xasprintf("%s/history-%d", tmp, (int)getpid());
+		int64_t now = 1800000000;
+		struct berr err = { 0 };
+		struct series *a, *b;
+		float pts[1440];
+		char *text;
+		size_t len;
+		FILE *f;
+
+		a = metrics_store_get(ms, "kvm/localhost/web1", 1);
+		for (i = 0; i < 7200; i++)
+			series_append(&a[METRIC_CPU], now - 7200 + (int64_t)i, 42.0);
+		a = metrics_store_get(ms, "kvm/localhost/old", 1);
+		series_append(&a[METRIC_CPU], now - 2 * 86400, 1.0);
+		ok(metrics_store_save(ms, path, &err) == 0, "the store saves");
+		b = metrics_store_get(back, "libvirt/h/here", 1);
+		series_append(&b[METRIC_MEM], now, 7.0);
+		ok(metrics_store_load(back, path, now, &err) == 0, "and loads again");
+		b = metrics_store_get(back, "kvm/localhost/web1", 0);
+		ok(b != NULL && series_last(&b[METRIC_CPU]) == 42.0f, "a loaded series has its newest value");
+		n = series_get(&b[METRIC_CPU], now, 3600, pts, 1440, &step);
+		ok(n == 60 && pts[30] == 42.0f && step == 60, "and its minute history for the graph");
+		ok(metrics_store_get(back, "kvm/localhost/old", 0) == NULL, "a series silent for 24 h is dropped");
+		ok(metrics_store_get(back, "libvirt/h/here", 0) != NULL, "series already there are kept");
+		series_append(&b[METRIC_CPU], now + 5, 10.0);
+		ok(series_last(&b[METRIC_CPU]) == 10.0f, "a loaded series takes new samples");
+
+		/* Damage: truncated, bad magic, an entry count that lies. */
+		ok(read_file(path, &text, &len, 64 << 20, &err) == 0, "read the saved file back");
+		f = fopen(path, "w");
+		fwrite(text, 1, len - 100, f);
+		fclose(f);
+		i = metrics_store_count(back);
+		ok(metrics_store_load(back, path, now, &err) < 0 && strstr(err.msg, "truncated"),
+		   "a truncated history is refused");
+		is_int(metrics_store_count(back), i, "and the store is unchanged");
+		text[0] = 'X';
+		f = fopen(path, "w");
+		fwrite(text, 1, len, f);
+		fclose(f);
+		ok(metrics_store_load(back, path, now, &err) < 0 && strstr(err.msg, "not a metrics history"),
+		   "a file with another magic is refused");
+		text[0] = 'B';
+		text[8 + 12] = (char)0xff;	/* count: far more entries than the file holds */
+		f = fopen(path, "w");
+		fwrite(text, 1, len, f);
+		fclose(f);
+		ok(metrics_store_load(back, path, now, &err) < 0, "a lying entry count is refused");
+		unlink(path);
+		ok(metrics_store_load(back, path, now, &err) < 0 && err.code == ENOENT,
+		   "a missing history is ENOENT");
+		free(text);
+		free(path);
+		metrics_store_free(ms);
+		metrics_store_free(back);
 	}
 	free(s);
 	return tap_done();
