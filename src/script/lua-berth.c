@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
@@ -209,6 +210,10 @@ berth_create(lua_State *L)
 	int r;
 
 	luaL_checktype(L, 1, LUA_TTABLE);
+	/* A definition names host files (bundles, kernels, disks) that the
+	 * backend opens as root. */
+	if (script_of(L)->sandbox)
+		return script_sandbox_refuse(L, "berth.create");
 	s = script_need_session(L);
 	spec.name = opt_field(L, 1, "name");
 	backend = opt_field(L, 1, "backend");
@@ -493,23 +498,93 @@ berth_sleep(lua_State *L)
 
 /* ---- the command table ---- */
 
-static int
-cmd_refused_in_sandbox(const char *name)
+/* ---- the sandbox ---- */
+
+int
+script_sandbox_refuse(lua_State *L, const char *what)
 {
-	static const char *const refused[] = { "run", "shell", "tui", "console", "proxy", NULL };
-	const struct cmd_entry *e = cmd_find(name);
+	lua_pushnil(L);
+	lua_pushfstring(L, "%s is not allowed in the sandbox", what);
+	return 2;
+}
+
+/* Commands the sandbox may run through berth.cmd: they act on instances
+ * that are already defined, or only print, and touch no host file, spawn
+ * nothing and open no connection of their own (as the instance methods
+ * left in the sandbox).  Everything else is refused: define reads a file,
+ * run, shell, tui, console, exec and proxy run code or take the terminal,
+ * pull and rmi change the image store, plugin commands run outside the
+ * sandbox. */
+static const char *const sandbox_commands[] = {
+	"help", "version", "list", "info", "hosts", "stats", "images", "commands",
+	"start", "shutdown", "kill", "pause", "resume", "destroy", "undefine", NULL,
+};
+
+/* Can an option cluster ("-jc", "-kct") or a long option ("--conn=x")
+ * among argv[1..] ask cmd_run for a connection (--connect, -c)?  Scans
+ * every word before "--", values included: a value that looks like -c is
+ * refused too, which costs nothing real.  A letter of e's that takes a
+ * value ends its cluster, as getopt has it. */
+static int
+cmd_args_connect(const struct cmd_entry *e, int argc, char **argv)
+{
+	static const char connect[] = "connect";
+	int i, k;
+
+	for (i = 1; i < argc; i++) {
+		const char *w = argv[i];
+
+		if (strcmp(w, "--") == 0)
+			break;
+		if (w[0] != '-' || w[1] == '\0')
+			continue;
+		if (w[1] == '-') {
+			size_t len = strcspn(w + 2, "=");
+
+			/* getopt_long takes any unambiguous prefix. */
+			if (len > 0 && len <= sizeof connect - 1 && strncmp(w + 2, connect, len) == 0)
+				return 1;
+			continue;
+		}
+		for (w++; *w != '\0'; w++) {
+			if (*w == 'c')
+				return 1;
+			for (k = 0; k < CMD_MAX_OPTS && e->opts[k].name != NULL; k++)
+				if (e->opts[k].short_name == *w)
+					break;
+			if (k < CMD_MAX_OPTS && e->opts[k].name != NULL && e->opts[k].has_arg)
+				break;
+		}
+	}
+	return 0;
+}
+
+/* Push the refusal (nil, message) and return 2 if the sandbox may not run
+ * argv; 0 if it may. */
+static int
+cmd_sandbox_check(lua_State *L, int argc, char **argv)
+{
+	const struct cmd_entry *e = cmd_find(argv[0]);
 	size_t i;
 
-	for (i = 0; refused[i] != NULL; i++)
-		if (strcmp(name, refused[i]) == 0 || (e != NULL && strcmp(e->name, refused[i]) == 0))
-			return 1;
+	for (i = 0; e != NULL && sandbox_commands[i] != NULL; i++)
+		if (strcmp(e->name, sandbox_commands[i]) == 0)
+			break;
+	if (e == NULL || sandbox_commands[i] == NULL) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "berth.cmd: command `%s' is not allowed in the sandbox", argv[0]);
+		return 2;
+	}
+	if (cmd_args_connect(e, argc, argv))
+		return script_sandbox_refuse(L, "berth.cmd: --connect (-c)");
 	return 0;
 }
 
 /* berth.cmd("list --json") or berth.cmd{"list", "--json"}
  * -> output, exit code | nil, error output (or the output when there is
  * none), exit code.
- * Runs the command table as the shell does (plugin commands included).
+ * Runs the command table as the shell does (plugin commands included); in
+ * the sandbox only sandbox_commands, without --connect.
  * [-1, +2|3, e] */
 static int
 berth_cmd(lua_State *L)
@@ -542,9 +617,7 @@ berth_cmd(lua_State *L)
 		cmd_free_argv(argc, argv);
 		return luaL_argerror(L, 1, "empty command");
 	}
-	if (sc->sandbox && cmd_refused_in_sandbox(argv[0])) {
-		lua_pushnil(L);
-		lua_pushfstring(L, "command `%s' is not available in the sandbox", argv[0]);
+	if (sc->sandbox && cmd_sandbox_check(L, argc, argv) != 0) {
 		cmd_free_argv(argc, argv);
 		return 2;
 	}
@@ -605,6 +678,10 @@ berth_set(lua_State *L)
 	struct berr err = { 0 };
 	int r;
 
+	/* Options are the process's, not the script's: an error, as for any
+	 * berth.set that cannot be done. */
+	if (script_of(L)->sandbox)
+		return luaL_error(L, "berth.set is not allowed in the sandbox");
 	luaL_checkany(L, 2);
 	if (d == NULL) {
 		option_set(name, "", &err);
@@ -741,6 +818,9 @@ berth_connect(lua_State *L)
 	const char *backend = luaL_optstring(L, 2, uri ? session_backend_for_uri(uri) : "libvirt");
 	struct berr err = { 0 };
 
+	/* URIs run programs: exec:CMD, libvirt's qemu+ssh://, ?command=... */
+	if (sc->sandbox)
+		return script_sandbox_refuse(L, "berth.connect");
 	if (backend_find(backend) == NULL) {
 		lua_pushnil(L);
 		lua_pushfstring(L, "no backend named `%s'", backend);
@@ -817,6 +897,8 @@ berth_bind(lua_State *L)
 	struct berr err = { 0 };
 	const char *line;
 
+	if (script_of(L)->sandbox)
+		return script_sandbox_refuse(L, "berth.bind");
 	if (tui_bind_key == NULL) {
 		lua_pushnil(L);
 		lua_pushliteral(L, "key bindings need the dashboard, which is not built in");
@@ -918,11 +1000,8 @@ berth_http_post(lua_State *L)
 	char *resp = NULL;
 	long status = 0;
 
-	if (script_of(L)->sandbox) {
-		lua_pushnil(L);
-		lua_pushliteral(L, "berth.http_post is not available in the sandbox");
-		return 2;
-	}
+	if (script_of(L)->sandbox)
+		return script_sandbox_refuse(L, "berth.http_post");
 	if (script_http_post(url, body, len, ctype, 10000, &status, &resp, &err) < 0)
 		return script_push_berr(L, &err);
 	lua_pushinteger(L, status);
@@ -931,26 +1010,142 @@ berth_http_post(lua_State *L)
 	return 2;
 }
 
-/* berth.confirm(question) -> boolean: ask on the terminal ("y"/"yes");
- * false when stdin is not a terminal.
+/* berth.http_post_async(url, body [, content_type]) -> true | nil,
+ * message.  Never waits: the POST is queued for a worker thread (10 s
+ * timeout each, in order); a full queue drops it (nil, message).  What
+ * became of the POSTs: berth.http_queue().  Not in the sandbox.
+ * [-2|3, +1|2, e] */
+static int
+berth_http_post_async(lua_State *L)
+{
+	const char *url = luaL_checkstring(L, 1);
+	size_t len;
+	const char *body = luaL_checklstring(L, 2, &len);
+	const char *ctype = luaL_optstring(L, 3, "application/json");
+	struct berr err = { 0 };
+
+	if (script_of(L)->sandbox)
+		return script_sandbox_refuse(L, "berth.http_post_async");
+	if (script_http_post_async(url, body, len, ctype, 10000, &err) < 0)
+		return script_push_berr(L, &err);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* berth.http_queue() -> {queued, sent, failed, dropped, last_status,
+ * last_error}: the asynchronous POSTs of this process so far.
+ * [-0, +1, m] */
+static int
+berth_http_queue(lua_State *L)
+{
+	struct script_http_stats st;
+
+	script_http_stats(&st);
+	lua_createtable(L, 0, 6);
+	lua_pushinteger(L, (lua_Integer)st.queued);
+	lua_setfield(L, -2, "queued");
+	lua_pushinteger(L, (lua_Integer)st.sent);
+	lua_setfield(L, -2, "sent");
+	lua_pushinteger(L, (lua_Integer)st.failed);
+	lua_setfield(L, -2, "failed");
+	lua_pushinteger(L, (lua_Integer)st.dropped);
+	lua_setfield(L, -2, "dropped");
+	lua_pushinteger(L, st.last_status);
+	lua_setfield(L, -2, "last_status");
+	if (st.last_error[0] != '\0') {
+		lua_pushstring(L, st.last_error);
+		lua_setfield(L, -2, "last_error");
+	}
+	return 1;
+}
+
+static int (*confirm_hook)(const char *question, void *arg);
+static void *confirm_hook_arg;
+
+void
+script_set_confirm_hook(int (*fn)(const char *question, void *arg), void *arg)
+{
+	confirm_hook = fn;
+	confirm_hook_arg = fn ? arg : NULL;
+}
+
+/* Read one answer from stdin: up to "\n", "\r" (a terminal in raw mode
+ * sends that for Enter) or end of file; what does not fit in buf is
+ * dropped.  Returns 0, or -1 at end of file or an error (SIGINT) before
+ * anything was typed.  The terminal does not end the line after a "\r",
+ * so that is done here. */
+static int
+confirm_read_answer(char *buf, size_t len)
+{
+	size_t n = 0;
+	int c;
+
+	for (;;) {
+		c = getc(stdin);
+		if (c == EOF) {
+			clearerr(stdin);
+			if (n == 0)
+				return -1;
+			break;
+		}
+		if (c == '\r')
+			putchar('\n');
+		if (c == '\n' || c == '\r')
+			break;
+		if (n + 1 < len)
+			buf[n++] = (char)c;
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+/* "y" or "yes" in any case, with blanks around: answer is modified. */
+static int
+confirm_is_yes(char *answer)
+{
+	size_t n;
+
+	while (isspace((unsigned char)*answer))
+		answer++;
+	n = strlen(answer);
+	while (n > 0 && isspace((unsigned char)answer[n - 1]))
+		answer[--n] = '\0';
+	return strcasecmp(answer, "y") == 0 || strcasecmp(answer, "yes") == 0;
+}
+
+/* berth.confirm(question) -> boolean.  Asks through the front-end's hook
+ * when one is set (the dashboard's dialog); otherwise prints the question
+ * on the terminal and reads the answer: "y" or "yes" is true, anything
+ * else, end of file or stdin not a terminal is false.
  * [-1, +1, e] */
 static int
 berth_confirm(lua_State *L)
 {
 	const char *q = luaL_checkstring(L, 1);
 	char line[64];
+	int yes;
 
+	if (confirm_hook != NULL) {
+		yes = confirm_hook(q, confirm_hook_arg) == 1;
+		script_check_stop(L);
+		lua_pushboolean(L, yes);
+		return 1;
+	}
 	if (!isatty(0)) {
 		lua_pushboolean(L, 0);
 		return 1;
 	}
 	printf("%s [y/N] ", q);
 	fflush(stdout);
-	if (fgets(line, sizeof line, stdin) == NULL) {
+	if (confirm_read_answer(line, sizeof line) < 0) {
+		/* End of file (^D) or ^C: no, on a line of its own. */
+		putchar('\n');
+		fflush(stdout);
+		script_check_stop(L);
 		lua_pushboolean(L, 0);
 		return 1;
 	}
-	lua_pushboolean(L, line[0] == 'y' || line[0] == 'Y');
+	lua_pushboolean(L, confirm_is_yes(line));
 	return 1;
 }
 
@@ -1004,6 +1199,8 @@ luaopen_berth(lua_State *L)
 		{ "command", berth_command },
 		{ "column", berth_column },
 		{ "http_post", berth_http_post },
+		{ "http_post_async", berth_http_post_async },
+		{ "http_queue", berth_http_queue },
 		{ "confirm", berth_confirm },
 		{ "backends", berth_backends },
 		{ "clock", berth_clock },

@@ -937,6 +937,10 @@ linst_exec(lua_State *L)
 	int tty = 0, capture = 0, status = 0, r, out[2] = { -1, -1 }, saved[3] = { -1, -1, -1 };
 	size_t n, i;
 
+	/* A container's commands run as root with whatever it shares of the
+	 * host: as far out of the sandbox as berth.cmd("exec"). */
+	if (script_of(L)->sandbox)
+		return script_sandbox_refuse(L, "inst:exec");
 	if (!lua_isnoneornil(L, 3)) {
 		luaL_checktype(L, 3, LUA_TTABLE);
 		lua_getfield(L, 3, "tty");
@@ -1073,6 +1077,10 @@ linst_migrate(lua_State *L)
 	struct migrate_cb cb = { L, 0 };
 	struct berr err = { 0 }, ignored = { 0 };
 
+	/* The destination is a URI, and libvirt's run programs (qemu+ssh://,
+	 * qemu+ext://...?command=). */
+	if (script_of(L)->sandbox)
+		return script_sandbox_refuse(L, "inst:migrate");
 	luaL_checktype(L, 2, LUA_TTABLE);
 	lua_settop(L, 2);
 	lua_getfield(L, 2, "to");			/* 3 */

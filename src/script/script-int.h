@@ -87,6 +87,8 @@ int script_parallel(lua_State *L);
 
 /* lua-berth.c */
 int luaopen_berth(lua_State *L);
+/* Push nil and "WHAT is not allowed in the sandbox"; returns 2. */
+int script_sandbox_refuse(lua_State *L, const char *what);
 /* Called when a session becomes known: subscribe Lua event handlers. */
 void script_events_attach(struct script *sc);
 void script_events_detach(struct script *sc);
@@ -108,9 +110,28 @@ int script_json_open(lua_State *L);
 /* plugin.c: berth.plugins() */
 int script_plugins_list(lua_State *L);
 
-/* http.c */
+/* http.c: a POST that blocks its caller up to timeout_ms; the status and
+ * the response (malloc'd, at most 1 MiB kept) on success. */
 int script_http_post(const char *url, const char *body, size_t len, const char *content_type,
 		     long timeout_ms, long *status, char **response, struct berr *err);
+/* Queue a POST for the worker thread and return at once: -1 with err when
+ * the request is invalid or the queue is full (the POST is dropped and
+ * counted).  The queue holds SCRIPT_HTTP_QUEUE_MAX POSTs, 8 MiB of bodies. */
+#define SCRIPT_HTTP_QUEUE_MAX 64
+int script_http_post_async(const char *url, const char *body, size_t len, const char *content_type,
+			   long timeout_ms, struct berr *err);
+struct script_http_stats {
+	size_t queued;			/* waiting or in flight */
+	unsigned long sent;		/* answered below 300 */
+	unsigned long failed;		/* no answer, or an answer of 300 or above */
+	unsigned long dropped;		/* refused with the queue full, or left at exit */
+	long last_status;		/* of the last answer, 0: none yet */
+	char last_error[256];		/* of the last failure, "": none */
+};
+void script_http_stats(struct script_http_stats *st);
+/* At exit: wait up to drain_ms for the queue to empty, then drop what is
+ * left, abort the POST in flight and join the worker. */
+void script_http_shutdown(long drain_ms);
 
 /* Directories searched for Lua modules (NULL-terminated, static). */
 const char *const *script_lua_dirs(void);

@@ -492,6 +492,8 @@ script_shutdown(void)
 {
 	script_free(global_script);
 	global_script = NULL;
+	/* Give queued POSTs (webhooks of the last events) a moment. */
+	script_http_shutdown(2000);
 }
 
 struct script *

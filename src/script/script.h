@@ -98,6 +98,13 @@ void script_set_reporter(void (*fn)(const char *msg));
  * way of what they print and redraw it after.  NULL: nothing. */
 void script_set_output_guard(void (*before)(void), void (*after)(void));
 
+/* For a front-end that owns the terminal (the dashboard): berth.confirm
+ * asks its question through fn instead of printing it and reading a line
+ * from stdin, and returns fn's answer: 1 yes, 0 no.  fn runs on the thread
+ * that runs Lua, with question valid only during the call.  fn NULL
+ * restores the plain prompt on the terminal. */
+void script_set_confirm_hook(int (*fn)(const char *question, void *arg), void *arg);
+
 /* ---- what Lua plugins and init.lua registered ---- */
 /* Commands added with berth.command{}: the shell, berth.cmd and main.c
  * (for an unknown command name) look here. */

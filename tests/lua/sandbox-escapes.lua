@@ -64,6 +64,68 @@ ok(out == nil and tostring(cerr):find("sandbox"), "berth.cmd('shell') is refused
 local st, herr = berth.http_post("http://127.0.0.1:9/", "x")
 ok(st == nil and tostring(herr):find("sandbox"), "berth.http_post is refused", herr)
 
+-- Ways to run host programs or read host files through berth itself.  arg[1]
+-- is a directory: an escape that worked would leave a marker file there,
+-- which sandbox.sh looks for after the run.
+local marks = arg[1] or "/nonexistent"
+local function sh(name) return "exec:touch " .. marks .. "/" .. name end
+local function refused(what, a, b)
+  ok(a == nil and tostring(b):find("not allowed in the sandbox", 1, true), what, tostring(a) .. " " .. tostring(b))
+end
+refused("berth.connect of an exec: URI is refused", berth.connect(sh("connect"), "remote"))
+refused("berth.connect with the backend guessed is refused", berth.connect(sh("connect-guess")))
+refused("berth.connect of a libvirt URI that runs a command is refused",
+  berth.connect("qemu+ext:///system?command=/bin/sh", "libvirt"))
+refused("berth.connect of qemu+ssh is refused", berth.connect("qemu+ssh://nowhere.invalid/system"))
+refused("berth.connect() of a default is refused", berth.connect())
+refused("berth.cmd{list --connect exec:} is refused", berth.cmd { "list", "--connect", sh("cmd-long") })
+refused("berth.cmd --connect=exec: is refused", berth.cmd { "list", "--connect=" .. sh("cmd-eq") })
+refused("berth.cmd --conn (an abbreviation) is refused", berth.cmd { "list", "--conn", sh("cmd-abbrev") })
+refused("berth.cmd -c exec: is refused", berth.cmd { "list", "-c", sh("cmd-short") })
+refused("berth.cmd -cexec: (attached) is refused", berth.cmd { "list", "-c" .. sh("cmd-attached") })
+refused("berth.cmd -jc exec: (in a cluster) is refused", berth.cmd { "list", "-jc", sh("cmd-cluster") })
+refused("berth.cmd with -c after a name is refused", berth.cmd { "info", "test", "-c", sh("cmd-after") })
+refused("berth.cmd of a string line with -c is refused",
+  berth.cmd("hosts -c 'exec:touch " .. marks .. "/cmd-line'"))
+refused("berth.cmd of a qemu+ext URI is refused",
+  berth.cmd { "list", "--connect", "qemu+ext:///system?command=/bin/true" })
+refused("berth.cmd('define FILE') is refused", berth.cmd("define /etc/passwd"))
+refused("berth.cmd('exec') is refused", berth.cmd("exec test /bin/true"))
+refused("berth.cmd('pull') is refused", berth.cmd("pull debian"))
+refused("berth.cmd('rmi') is refused", berth.cmd("rmi debian"))
+refused("berth.cmd('proxy') is refused", berth.cmd("proxy"))
+refused("berth.cmd('console') is refused", berth.cmd("console test"))
+refused("berth.cmd('tui') is refused", berth.cmd("tui"))
+refused("berth.cmd of an unknown (or plugin) command is refused", berth.cmd("balance --yes"))
+refused("berth.create of a container from a host bundle is refused",
+  berth.create { backend = "container", name = "esc", bundle = "/" })
+refused("berth.create of a kvm VM with a host kernel is refused",
+  berth.create { backend = "kvm", name = "esc", kernel = "/etc/shadow", initrd = "/etc/passwd" })
+refused("berth.create of libvirt XML is refused",
+  berth.create { backend = "libvirt", xml = "<domain type='test'><name>x</name></domain>" })
+refused("berth.bind is refused", berth.bind("x", "list"))
+local sok, serr = pcall(berth.set, "shutdown_timeout", 1)
+ok(not sok and tostring(serr):find("not allowed in the sandbox", 1, true), "berth.set raises an error", serr)
+ok(berth.option("shutdown_timeout") ~= 1, "berth.set changed nothing")
+local vm = berth.get("test")
+ok(vm ~= nil, "the test driver's instance is there (sandbox.sh connects test:///default)")
+if vm then
+  refused("inst:exec is refused", vm:exec("touch " .. marks .. "/inst-exec"))
+  refused("inst:migrate to a URI that runs a command is refused",
+    vm:migrate { to = "qemu+ext:///system?command=" .. marks .. "/nothing" })
+  out, cerr = berth.cmd("info test")
+  ok(out ~= nil and out:find("test", 1, true), "berth.cmd('info test') works", cerr)
+end
+-- What the sandbox keeps: commands that only look or act on what exists.
+out, cerr = berth.cmd("version")
+ok(out ~= nil and out:find("berth", 1, true), "berth.cmd('version') works", cerr)
+out, cerr = berth.cmd { "list", "--json", "--", "-c" }
+ok(out ~= nil, "berth.cmd with -c after -- (an instance pattern) runs", cerr)
+out, cerr = berth.cmd("help list")
+ok(out ~= nil and out:find("usage", 1, true), "berth.cmd('help list') works", cerr)
+out, cerr = berth.cmd { "list", "-kct" }
+ok(out ~= nil, "berth.cmd list -kct (a value with a c) runs", cerr)
+
 -- Instances cannot be used to reach finalizers.
 ok(getmetatable(berth) == nil or true, "berth module reachable")
 collectgarbage()

@@ -1,14 +1,25 @@
 #!/bin/sh
 # sandbox.sh: `berth run --sandbox` refuses every escape (io, os but
 # time/clock/date, debug, string.dump, binary chunks, foreign require,
-# berth.cmd run/shell, http), and caps memory by default.
+# http; berth.connect, berth.create, berth.set, berth.bind, inst:exec,
+# inst:migrate; berth.cmd of anything but the commands that only look at or
+# act on defined instances, and any --connect/-c), and caps memory by
+# default.  The escapes that would run a program would leave a marker file.
 . "$top_srcdir/tests/lib/sh-helpers.sh"
 out=$BERTH_TEST_TMP/out
-timeout 30 "$BERTH" run --sandbox "$top_srcdir/tests/lua/sandbox-escapes.lua" >"$out" 2>&1
+marks=$BERTH_TEST_TMP/marks
+mkdir -p "$marks"
+# The marker mechanism works: outside the sandbox, exec: runs its command.
+timeout 30 "$BERTH" run -e "berth.connect('exec:touch $marks/unsandboxed', 'remote')" >"$out" 2>&1
+[ -e "$marks/unsandboxed" ] || fail "outside the sandbox, an exec: URI did not run its command: $(cat "$out")"
+rm -f "$marks/unsandboxed"
+timeout 60 "$BERTH" --connect test:///default run --sandbox "$top_srcdir/tests/lua/sandbox-escapes.lua" "$marks" >"$out" 2>&1
 rc=$?
 cat "$out"
 [ $rc -eq 0 ] || fail "sandbox-escapes.lua exited $rc"
 grep -q '^not ok' "$out" && fail "a sandbox check failed"
+left=$(ls "$marks")
+[ -z "$left" ] || fail "commands ran from the sandbox, they left: $left"
 
 # A file path given to the sandbox is fine, but the script cannot read files.
 echo 'return io.open("/etc/passwd")' >"$BERTH_TEST_TMP/readfile.lua"
