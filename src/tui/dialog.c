@@ -632,6 +632,9 @@ modal_draw(struct tui *ui)
 		attron(draw_attr(ui, CP_DEFAULT));
 		text_box(ui, ui->msg_title, ui->msg_text, "any key closes");
 		break;
+	case MODAL_ASK:
+		text_box(ui, "A script asks", ui->ask_text, "y: yes   n/Esc: no");
+		break;
 	case MODAL_FORM:
 		form_draw(ui);
 		break;

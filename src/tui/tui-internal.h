@@ -36,6 +36,7 @@ enum tui_modal {
 	MODAL_CONFIRM,
 	MODAL_MESSAGE,		/* error or note, any key closes */
 	MODAL_FORM,		/* create dialog */
+	MODAL_ASK,		/* a script's berth.confirm (tui_ask) */
 };
 
 /* A key as returned by wget_wch: is_key set for KEY_* codes. */
@@ -173,6 +174,9 @@ struct tui {
 	enum inst_op confirm_op;
 	char **confirm_keys;
 	size_t nconfirm;
+
+	/* a script's question (MODAL_ASK) */
+	const char *ask_text;
 
 	/* message */
 	char *msg_title;

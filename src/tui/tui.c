@@ -15,6 +15,7 @@
 #include <langinfo.h>
 #include <locale.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,6 +38,7 @@ static struct tui *active_ui;	/* for the OOM hook and signal handler */
 int script_eval_capture(struct session *s, const char *code, char **output) __attribute__((weak));
 void script_set_output_guard(void (*before)(void), void (*after)(void)) __attribute__((weak));
 void script_set_reporter(void (*fn)(const char *msg)) __attribute__((weak));
+void script_set_confirm_hook(int (*fn)(const char *question, void *arg), void *arg) __attribute__((weak));
 
 /* Hidden benchmark hook: BERTH_TUI_STATS=FILE gets the pid and the time
  * from process start to the first full frame, then frame and refresh counts
@@ -974,6 +976,90 @@ script_report(const char *msg)
 		tui_status(active_ui, 1, "%s", msg);
 }
 
+/* While a script's output goes to the guard's file, the screen is drawn
+ * on the terminal again by pausing the guard. */
+static void
+guard_pause(void)
+{
+	if (guard_file == NULL || guard_saved[0] < 0 || guard_saved[1] < 0)
+		return;
+	fflush(stdout);
+	fflush(stderr);
+	dup2(guard_saved[0], STDOUT_FILENO);
+	dup2(guard_saved[1], STDERR_FILENO);
+}
+
+static void
+guard_resume(void)
+{
+	if (guard_file == NULL || guard_saved[0] < 0 || guard_saved[1] < 0)
+		return;
+	fflush(stdout);
+	fflush(stderr);
+	dup2(fileno(guard_file), STDOUT_FILENO);
+	dup2(fileno(guard_file), STDERR_FILENO);
+}
+
+/* berth.confirm in the dashboard: the question in a dialog over the
+ * dashboard, answered with y (1) or n, Esc, q, Enter, ^C (0).  The script
+ * is waiting, so this waits too, for keys and signals only: a resize
+ * redraws, a SIGTERM/SIGHUP answers no and the dashboard then quits, as
+ * does the terminal going away. */
+static int
+tui_ask(const char *question, void *arg)
+{
+	struct tui *ui = arg;
+	enum tui_modal saved = ui->modal;
+	const char *saved_text = ui->ask_text;
+	int answer = -1;
+
+	guard_pause();
+	ui->ask_text = question;
+	ui->modal = MODAL_ASK;
+	draw_all(ui);
+	while (answer < 0 && !ui->quit) {
+		struct pollfd p[2] = { { STDIN_FILENO, POLLIN, 0 }, { ui->sig_pipe[0], POLLIN, 0 } };
+		wint_t wc;
+		int r;
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[1].revents & POLLIN)
+			signal_cb(NULL, 0, ui->sig_pipe[0], p[1].revents, ui);
+		if (p[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+			ui->quit = 1;
+			break;
+		}
+		while (answer < 0 && (r = wget_wch(stdscr, &wc)) != ERR) {
+			if (r == KEY_CODE_YES) {
+				if (wc == KEY_RESIZE)
+					handle_resize(ui);
+				else if (wc == KEY_ENTER)
+					answer = 0;
+				continue;
+			}
+			if (wc == 'y' || wc == 'Y')
+				answer = 1;
+			else if (wc == 'n' || wc == 'N' || wc == 27 || wc == 'q' || wc == '\r' || wc == '\n' ||
+				 wc == 3 /* ^C */)
+				answer = 0;
+		}
+		if (ui->dirty || answer >= 0) {
+			ui->modal = answer < 0 ? MODAL_ASK : saved;
+			draw_all(ui);
+		}
+	}
+	ui->modal = saved;
+	ui->ask_text = saved_text;
+	ui->dirty = 1;
+	fflush(stdout);
+	guard_resume();
+	return answer == 1;
+}
+
 int
 tui_main(struct session *s, int argc, char **argv)
 {
@@ -1029,6 +1115,8 @@ tui_main(struct session *s, int argc, char **argv)
 		script_set_output_guard(guard_before, guard_after);
 	if (script_set_reporter != NULL)
 		script_set_reporter(script_report);
+	if (script_set_confirm_hook != NULL)
+		script_set_confirm_hook(tui_ask, ui);
 
 	/* The first frame does not wait for stats (CPU% needs two samples
 	 * anyway): list, draw, then sample right after. */
@@ -1062,6 +1150,8 @@ tui_main(struct session *s, int argc, char **argv)
 		script_set_output_guard(NULL, NULL);
 	if (script_set_reporter != NULL)
 		script_set_reporter(NULL);
+	if (script_set_confirm_hook != NULL)
+		script_set_confirm_hook(NULL, NULL);
 	if (ui->evbus_sub > 0)
 		evbus_unsubscribe(s->bus, ui->evbus_sub);
 	loop_remove_fd(loop, ui->stdin_watch);

@@ -47,7 +47,7 @@ tui_screen_esc() { tm capture-pane -p -e -t 0; }
 tui_size() { tm display-message -p -t 0 '#{pane_width}x#{pane_height}'; }
 
 tui_wait() {
-	_pat=$1; _t=${2:-10}
+	_pat=$1; _t=$(( ${2:-10} * ${BERTH_TIME_SCALE:-1} ))
 	_end=$(( $(date +%s) + _t ))
 	while :; do
 		tui_screen | grep -Eq -- "$_pat" && return 0
@@ -59,7 +59,7 @@ tui_wait() {
 	done
 }
 tui_wait_not() {
-	_pat=$1; _t=${2:-10}
+	_pat=$1; _t=$(( ${2:-10} * ${BERTH_TIME_SCALE:-1} ))
 	_end=$(( $(date +%s) + _t ))
 	while tui_screen | grep -Eq -- "$_pat"; do
 		if [ "$(date +%s)" -ge "$_end" ]; then
