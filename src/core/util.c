@@ -495,6 +495,32 @@ smap_next(const struct smap *m, size_t *i, const char **key, void **value)
 	return 0;
 }
 
+const char *
+build_tree_srcdir(void)
+{
+	static int done;
+	static const char *result;
+	char self[PATH_MAX], *slash, *real;
+	ssize_t n;
+
+	if (done)
+		return result;
+	done = 1;
+	n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n <= 0)
+		return NULL;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (slash == NULL)
+		return NULL;
+	*slash = '\0';
+	real = realpath(BERTH_BUILDDIR, NULL);
+	if (real != NULL && strcmp(real, self) == 0 && access(BERTH_SRCDIR "/lua", R_OK) == 0)
+		result = BERTH_SRCDIR;
+	free(real);
+	return result;
+}
+
 char *
 find_shipped_file(const char *env, const char *rel, const char *const *dirs, int mode)
 {

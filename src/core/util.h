@@ -49,6 +49,11 @@ int parse_size(const char *s, uint64_t *bytes);
  * Returns a malloc'd path or NULL. */
 char *find_shipped_file(const char *env, const char *rel, const char *const *dirs, int mode);
 
+/* The source tree this program was built from, when it runs from its
+ * build tree (not installed): berth then finds lua/ and plugins/ there.
+ * NULL otherwise. */
+const char *build_tree_srcdir(void);
+
 /* A random (version 4) UUID in canonical form into out[37]; and whether s
  * is one in canonical form (any version, either case). */
 void uuid_generate(char out[37]);

@@ -223,6 +223,10 @@ script_plugins_load(struct session *s, struct berr *err)
 		for (tok = strtok_r(copy, ":", &save); tok != NULL; tok = strtok_r(NULL, ":", &save))
 			plugins_scan_dir(sc, tok, err, &nfail);
 		free(copy);
+	} else if (build_tree_srcdir() != NULL) {
+		/* run from the build tree: the plugins of its source tree */
+		plugins_scan_dir(sc, BERTH_SRCDIR "/plugins", err, &nfail);
+		plugins_scan_dir(sc, BERTH_BUILDDIR "/plugins/.libs", err, &nfail);
 	}
 	if (confdir != NULL) {
 		dir = xasprintf("%s/plugins", confdir);

@@ -226,6 +226,8 @@ script_lua_dirs(void)
 	env = getenv("BERTH_SRC_LUA");
 	if (env != NULL && *env != '\0' && n < 14)
 		dirs[n++] = env;
+	else if (build_tree_srcdir() != NULL && n < 14)
+		dirs[n++] = BERTH_SRCDIR "/lua";
 	dirs[n++] = BERTH_PKGDATADIR "/lua";
 	dirs[n] = NULL;
 	return dirs;

@@ -199,6 +199,8 @@ struct tui {
 	int sig_pipe[2];
 	int stats_timer;
 	int refresh_timer;	/* debounced refresh after events */
+	int history_timer;	/* saves the metrics history */
+	int history_failed;	/* the last save failed (shown once) */
 	int input_timer;	/* keys left in ncurses' buffer after a bounded drain */
 	int busy;		/* inside a command or backend op (see tui_busy) */
 	int evbus_sub;

@@ -414,6 +414,35 @@ stats_timer_cb(struct loop *l, int id, void *arg)
 	ui->dirty = 1;
 }
 
+/* The metrics history is saved every few minutes and at exit, so the 24 h
+ * graphs survive a restart of the dashboard (BERTH_HISTORY_SAVE_S sets the
+ * period, for tests).  A failure is shown once per kind, not per tick. */
+#define TUI_HISTORY_SAVE_S 300
+
+static void
+history_save(struct tui *ui, int at_exit)
+{
+	struct berr err = { 0 };
+
+	if (session_history_save(ui->s, &err) == 0) {
+		ui->history_failed = 0;
+		return;
+	}
+	if (at_exit)
+		fprintf(stderr, "berth: dashboard: %s\n", err.msg);
+	else if (!ui->history_failed)
+		tui_show_error(ui, "dashboard", &err);
+	ui->history_failed = 1;
+}
+
+static void
+history_timer_cb(struct loop *l, int id, void *arg)
+{
+	(void)l;
+	(void)id;
+	history_save(arg, 0);
+}
+
 static void
 event_cb(const struct berth_event *ev, void *arg)
 {
@@ -1108,6 +1137,18 @@ tui_main(struct session *s, int argc, char **argv)
 	ui->stats_timer = loop_add_timer(loop, ui->stats_interval_ms, stats_timer_cb, ui, NULL);
 	ui->refresh_timer = loop_add_timer(loop, -1, refresh_timer_cb, ui, NULL);
 	ui->input_timer = loop_add_timer(loop, -1, input_timer_cb, ui, NULL);
+	{
+		const char *e = getenv("BERTH_HISTORY_SAVE_S");
+		long sec = e != NULL ? strtol(e, NULL, 10) : TUI_HISTORY_SAVE_S;
+
+		if (sec < 1 || sec > 86400)
+			sec = TUI_HISTORY_SAVE_S;
+		ui->history_timer = loop_add_timer(loop, (int)(sec * 1000), history_timer_cb, ui, NULL);
+	}
+	if (session_history_load(s, &err) < 0) {
+		tui_show_error(ui, "graphs start empty", &err);
+		berr_clear(&err);
+	}
 	session_enable_events(s);
 	if (s->bus != NULL)
 		ui->evbus_sub = evbus_subscribe(s->bus, "*", event_cb, ui);
@@ -1158,8 +1199,10 @@ tui_main(struct session *s, int argc, char **argv)
 	loop_remove_timer(loop, ui->stats_timer);
 	loop_remove_timer(loop, ui->refresh_timer);
 	loop_remove_timer(loop, ui->input_timer);
+	loop_remove_timer(loop, ui->history_timer);
 	console_close(ui);
 	restore_terminal();
+	history_save(ui, 1);
 	teardown_signals(ui);
 	util_set_oom_hook(NULL);
 	active_ui = NULL;

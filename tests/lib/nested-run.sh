@@ -21,7 +21,8 @@
 # default 6144: tests boot 4 GiB guests; untouched memory costs nothing),
 # BERTH_NESTED_SMP (default 2: with one vCPU, a vCPU running a guest of
 # its own can miss its timer under TCG and the whole machine stalls; one
-# vCPU is about twice as fast for the rest), BERTH_NESTED_CPU (default max).
+# vCPU is about twice as fast for the rest), BERTH_NESTED_CPU (default max),
+# BERTH_NESTED_JOBS (nested machines at once, default 1; tests wait for one).
 . "$top_srcdir/tests/lib/linux-assets.sh"
 
 _nested_run_modules="virtio_pci 9pnet_virtio 9p overlay kvm-amd"
@@ -147,6 +148,27 @@ xargs -0 -a /nested-out/argv env -i >/nested-out/log 2>&1 </dev/null
 [ -n '$BERTH_KEEP_TMP' ] && cp -a '$BERTH_TEST_TMP' /nested-out/tmp 2>/dev/null
 EOF_INNER
 	_nr_t=${BERTH_NESTED_TIMEOUT:-1500}
+	# One nested machine at a time (BERTH_NESTED_JOBS=N allows N): two TCG
+	# machines of two vCPUs each on a small host starve each other's
+	# guests of timer ticks, and the tests' hang limits then fire.
+	_nr_slot=""
+	if command -v flock >/dev/null 2>&1; then
+		_nr_lockdir="$(_linux_assets_cache)/nested-run"
+		mkdir -p "$_nr_lockdir"
+		_nr_i=1
+		while [ -z "$_nr_slot" ]; do
+			exec 8>"$_nr_lockdir/machine-$_nr_i.lock"
+			if flock -n 8; then
+				_nr_slot=$_nr_i
+			elif [ "$_nr_i" -lt "${BERTH_NESTED_JOBS:-1}" ]; then
+				exec 8>&-
+				_nr_i=$((_nr_i + 1))
+			else
+				echo "nested-run: waiting for a nested machine of another test to end"
+				flock 8 && _nr_slot=$_nr_i
+			fi
+		done
+	fi
 	timeout -k 10 "$_nr_t" qemu-system-x86_64 -machine q35 -accel tcg -cpu "${BERTH_NESTED_CPU:-max}" \
 		-smp "${BERTH_NESTED_SMP:-2}" -m "${BERTH_NESTED_MEM:-6144}" \
 		-display none -monitor none -serial "file:$_nr_out/serial.log" -no-reboot \
@@ -154,8 +176,9 @@ EOF_INNER
 		-append "console=ttyS0 panic=-1 loglevel=3 quiet mitigations=off" \
 		-virtfs "local,path=/,mount_tag=hostroot,security_model=passthrough,readonly=on,multidevs=remap,id=hostroot" \
 		-virtfs "local,path=$_nr_out,mount_tag=nestedout,security_model=passthrough,id=nestedout" \
-		</dev/null >"$_nr_out/qemu.log" 2>&1
+		</dev/null >"$_nr_out/qemu.log" 2>&1 8>&-
 	_nr_q=$?
+	[ -n "$_nr_slot" ] && exec 8>&-
 	[ -f "$_nr_out/log" ] && cat "$_nr_out/log"
 	if [ ! -s "$_nr_out/rc" ]; then
 		echo "nested-run: the nested machine ended without the test's exit status" \

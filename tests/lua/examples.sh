@@ -44,3 +44,13 @@ cat "$out"
 grep -q "restarting 1 instance(s), 1 at a time" "$out" || fail "rolling-restart.lua did not select db1"
 grep -q "db1: health check: " "$out" || fail "rolling-restart.lua: no health-check failure reported"
 echo "examples: ran as printed"
+
+# From the build tree without the test suite's paths: berth finds lua/ and
+# plugins/ of its source tree itself, as a user trying the examples sees it.
+env -u BERTH_SRC_LUA -u BERTH_PLUGIN_PATH -u BERTH_LUA_PATH \
+	timeout 60 "$BERTH" --connect "test://$node" run "$ex/start-stopped.lua" nosuchhost >"$out" 2>&1 ||
+	fail "start-stopped.lua without BERTH_SRC_LUA failed: $(cat "$out")"
+grep -qx "nothing to start on nosuchhost" "$out" || fail "start-stopped.lua without BERTH_SRC_LUA: $(cat "$out")"
+env -u BERTH_SRC_LUA -u BERTH_PLUGIN_PATH -u BERTH_LUA_PATH \
+	timeout 60 "$BERTH" --connect "test://$node" help >"$out" 2>&1 || fail "berth help failed: $(cat "$out")"
+grep -q "balance" "$out" || fail "the bundled plugins' commands are not found from the build tree: $(cat "$out")"
