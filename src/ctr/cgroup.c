@@ -630,6 +630,80 @@ cgroup_set_devices(struct cgroup *cg, const struct oci_resources *r, const struc
 }
 
 int
+cgroup_add_pid_v2(struct cgroup *cg, pid_t pid, struct berr *err)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof buf, "%d", (int)pid);
+	return cg->v2_dir ? write_str(cg->v2_dir, "cgroup.procs", buf, err) : 0;
+}
+
+int
+cgroup_open_tasks(struct cgroup *cg, int fds[CGC_NCTRL], struct berr *err)
+{
+	char path[PATH_MAX];
+	int i, j, dup, n = 0;
+
+	for (i = 0; i < CGC_NCTRL; i++) {
+		if (cg->v1_dir[i] == NULL)
+			continue;
+		dup = 0;
+		for (j = 0; j < i; j++)
+			if (cg->v1_dir[j] && strcmp(cg->v1_dir[j], cg->v1_dir[i]) == 0)
+				dup = 1;
+		if (dup)
+			continue;
+		snprintf(path, sizeof path, "%s/tasks", cg->v1_dir[i]);
+		fds[n] = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fds[n] < 0) {
+			berr_errno(err, "opening %s", path);
+			cgroup_close_tasks(fds, n);
+			return -1;
+		}
+		n++;
+	}
+	return n;
+}
+
+int
+cgroup_join_tasks(const int *fds, int n, struct berr *err)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (write(fds[i], "0", 1) != 1)
+			return berr_errno(err, "joining the container's v1 cgroups (tasks)");
+	return 0;
+}
+
+void
+cgroup_close_tasks(int *fds, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (fds[i] >= 0) {
+			close(fds[i]);
+			fds[i] = -1;
+		}
+}
+
+int
+cgroup_join_self(struct cgroup *cg, struct berr *err)
+{
+	int fds[CGC_NCTRL], n, rc;
+
+	n = cgroup_open_tasks(cg, fds, err);
+	if (n < 0)
+		return -1;
+	rc = cgroup_join_tasks(fds, n, err);
+	cgroup_close_tasks(fds, n);
+	if (rc < 0)
+		return -1;
+	return cg->v2_dir ? write_str(cg->v2_dir, "cgroup.procs", "0", err) : 0;
+}
+
+int
 cgroup_add_pid(struct cgroup *cg, pid_t pid, struct berr *err)
 {
 	char buf[32];

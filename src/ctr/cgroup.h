@@ -55,6 +55,20 @@ int cgroup_apply(struct cgroup *cg, const struct oci_resources *r, struct berr *
 int cgroup_set_devices(struct cgroup *cg, const struct oci_resources *r, const struct oci_device *devs,
 		       size_t ndevs, struct berr *err);
 int cgroup_add_pid(struct cgroup *cg, pid_t pid, struct berr *err);
+/* Only the unified group (v2 hosts); 0 when there is none. */
+int cgroup_add_pid_v2(struct cgroup *cg, pid_t pid, struct berr *err);
+/* Joining from inside the new process, which must be single-threaded.  On
+ * v1 it writes "0" to each hierarchy's tasks file: moving only the calling
+ * thread skips the kernel's global threadgroup lock, and so the RCU grace
+ * period (milliseconds) a pid written to cgroup.procs waits for.  The tasks
+ * files are opened by the parent (cgroup_open_tasks: up to CGC_NCTRL fds,
+ * returns the count) and written by the child (cgroup_join_tasks), which
+ * may no longer see /sys/fs/cgroup.  cgroup_join_self does all of it for
+ * the caller, v2 included (there only cgroup.procs exists). */
+int cgroup_open_tasks(struct cgroup *cg, int fds[CGC_NCTRL], struct berr *err);
+int cgroup_join_tasks(const int *fds, int n, struct berr *err);
+void cgroup_close_tasks(int *fds, int n);
+int cgroup_join_self(struct cgroup *cg, struct berr *err);
 int cgroup_stats(struct cgroup *cg, struct cg_stats *st, struct berr *err);
 /* Signal every process in the group; returns how many were signalled. */
 int cgroup_kill_all(struct cgroup *cg, int sig);

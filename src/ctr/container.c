@@ -23,6 +23,7 @@
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,8 @@
 #include <unistd.h>
 
 #include "ctr/container.h"
+
+#define CTR_CLONE_INTO_CGROUP 0x200000000ULL
 #include "ctr/net.h"
 #include "ctr/rootfs.h"
 #include "ctr/security.h"
@@ -311,16 +314,38 @@ enter_cwd(const char *cwd, struct berr *err)
 	return 0;
 }
 
+/* Signals ignored now: the SigIgn mask of /proc/self/status, or every
+ * signal when that cannot be read (no /proc in the container). */
+static uint64_t
+ignored_signals(void)
+{
+	char buf[2048], *p;
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return ~(uint64_t)0;
+	buf[n] = '\0';
+	p = strstr(buf, "\nSigIgn:");
+	if (p == NULL)
+		return ~(uint64_t)0;
+	return strtoull(p + 8, NULL, 16);
+}
+
 /* The monitor ignores SIGPIPE and blocks SIGCHLD; dispositions set to
- * "ignore" and the mask survive execve, so give the container clean ones. */
+ * "ignore" and the mask survive execve (handlers do not), so give the
+ * container clean ones: only the ignored signals need a call each. */
 static void
 reset_signals(void)
 {
 	sigset_t none;
+	uint64_t ign = ignored_signals();
 	int sig;
 
-	for (sig = 1; sig < NSIG; sig++) {
-		if (sig == SIGKILL || sig == SIGSTOP)
+	for (sig = 1; sig < NSIG && sig <= 64; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP || !(ign & ((uint64_t)1 << (sig - 1))))
 			continue;
 		if (signal(sig, SIG_DFL) == SIG_ERR) {
 			/* libc keeps 32 and 33 for itself and refuses them, but a
@@ -395,7 +420,7 @@ join_path_namespaces(const struct oci_config *c, struct berr *err)
 }
 
 static void __attribute__((noreturn))
-child_main(const struct ctr_create_opts *o, int sync)
+child_main(const struct ctr_create_opts *o, int sync, int *tasks, int ntasks)
 {
 	const struct oci_config *c = o->cfg;
 	struct berr err = { 0 };
@@ -412,8 +437,17 @@ child_main(const struct ctr_create_opts *o, int sync)
 	/* Never let the container peek at us through /proc/<pid>/exe or mem
 	 * while we are still berth-ctr; execve resets this. */
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* Into the v1 cgroups first (v2 did at clone or by the parent). */
+	if (cgroup_join_tasks(tasks, ntasks, &err) < 0)
+		child_fail(sync, &err);
+	cgroup_close_tasks(tasks, ntasks);
 	if (join_path_namespaces(c, &err) < 0)
 		child_fail(sync, &err);
+	if (oci_config_namespace(c, CLONE_NEWCGROUP) && !oci_config_namespace(c, CLONE_NEWCGROUP)->path &&
+	    unshare(CLONE_NEWCGROUP) < 0) {
+		berr_errno(&err, "a new cgroup namespace");
+		child_fail(sync, &err);
+	}
 	if (userns) {
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
 			berr_errno(&err, "becoming root in the user namespace (is uid/gid 0 mapped?)");
@@ -494,6 +528,41 @@ child_main(const struct ctr_create_opts *o, int sync)
 		berr_errno(&err, "exec %s", c->args[0]);
 	child_fail(sync, &err);
 	_exit(127);
+}
+
+/* clone(2) with the namespace flags; on a v2 host straight into the
+ * container's cgroup (clone3 CLONE_INTO_CGROUP, kernel 5.7+), sparing the
+ * migration afterwards.  *in_cg says whether that happened. */
+static pid_t
+ctr_clone(int flags, const char *v2_dir, int *in_cg)
+{
+	*in_cg = 0;
+#ifdef SYS_clone3
+	if (v2_dir) {
+		struct {
+			uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+			uint64_t set_tid, set_tid_size, cgroup;
+		} a;
+		int fd = open(v2_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		long pid;
+
+		if (fd >= 0) {
+			memset(&a, 0, sizeof a);
+			a.flags = (uint64_t)(unsigned)flags | CTR_CLONE_INTO_CGROUP;
+			a.exit_signal = SIGCHLD;
+			a.cgroup = (uint64_t)fd;
+			pid = syscall(SYS_clone3, &a, sizeof a);
+			close(fd);
+			if (pid >= 0) {
+				*in_cg = pid > 0;
+				return (pid_t)pid;
+			}
+		}
+	}
+#else
+	(void)v2_dir;
+#endif
+	return (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, NULL);
 }
 
 static int
@@ -584,7 +653,8 @@ int
 ctr_create(const struct ctr_create_opts *o, struct ctr_proc *p, struct berr *err)
 {
 	const struct oci_config *c = o->cfg;
-	int sv[2], flags = 0, pidns_fd = -1, saved_pidns = -1;
+	int sv[2], flags = 0, pidns_fd = -1, saved_pidns = -1, new_cgroupns;
+	int tasks[CGC_NCTRL], ntasks = 0, in_v2 = 0;
 	size_t i;
 	pid_t pid;
 
@@ -596,15 +666,24 @@ ctr_create(const struct ctr_create_opts *o, struct ctr_proc *p, struct berr *err
 		return berr_set(err, BERR_INVALID, "linux.namespaces: a mount namespace is required");
 	if (ctr_check_host_namespaces(c, err) < 0)
 		return -1;
+	/* A new cgroup namespace is unshared by the child once it is in its
+	 * cgroup, so that cgroup becomes the namespace's root. */
 	for (i = 0; i < c->nnamespaces; i++)
-		if (c->namespaces[i].path == NULL)
+		if (c->namespaces[i].path == NULL && c->namespaces[i].type != CLONE_NEWCGROUP)
 			flags |= c->namespaces[i].type;
+	new_cgroupns = oci_config_namespace(c, CLONE_NEWCGROUP) &&
+		       oci_config_namespace(c, CLONE_NEWCGROUP)->path == NULL;
 	if (cgroup_create(&p->cg, o->cgroup_rel, err) < 0)
 		return berr_wrap(err, "cgroup %s", o->cgroup_rel);
 	if (cgroup_apply(&p->cg, &c->resources, err) < 0)
 		goto fail_cg;
 	if (cgroup_set_devices(&p->cg, &c->resources, c->devices, c->ndevices, err) < 0)
 		goto fail_cg;
+	ntasks = cgroup_open_tasks(&p->cg, tasks, err);
+	if (ntasks < 0) {
+		ntasks = 0;
+		goto fail_cg;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		berr_errno(err, "socketpair");
 		goto fail_cg;
@@ -618,15 +697,17 @@ ctr_create(const struct ctr_create_opts *o, struct ctr_proc *p, struct berr *err
 			goto fail_sock;
 		}
 	}
-	pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, NULL);
+	pid = ctr_clone(flags, p->cg.v2_dir, &in_v2);
 	if (pid < 0) {
 		berr_errno(err, "clone");
 		goto fail_sock;
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		child_main(o, sv[1]);
+		child_main(o, sv[1], tasks, ntasks);
 	}
+	cgroup_close_tasks(tasks, ntasks);
+	ntasks = 0;
 	if (saved_pidns >= 0) {
 		(void)setns(saved_pidns, CLONE_NEWPID);
 		close(saved_pidns);
@@ -637,19 +718,16 @@ ctr_create(const struct ctr_create_opts *o, struct ctr_proc *p, struct berr *err
 	close(sv[1]);
 	p->pid = pid;
 	p->sync_fd = sv[0];
-	if (cgroup_add_pid(&p->cg, pid, err) < 0)
+	/* The child joins its v1 cgroups itself (cgroup_join_tasks) and a v2
+	 * one at clone where it can.  Otherwise the parent moves it, which
+	 * waits for an RCU grace period (milliseconds): unless the child's
+	 * cgroup namespace needs that first, while the child builds its root.
+	 * The child runs nothing of the container's before SYNC_START. */
+	if (new_cgroupns && !in_v2 && cgroup_add_pid_v2(&p->cg, pid, err) < 0)
 		goto fail_child;
 	if ((flags & CLONE_NEWUSER)) {
 		if (write_idmap(pid, "gid_map", c->gid_mappings, c->ngid_mappings, err) < 0 ||
 		    write_idmap(pid, "uid_map", c->uid_mappings, c->nuid_mappings, err) < 0)
-			goto fail_child;
-	}
-	if (c->has_oom_score_adj) {
-		char path[64], val[16];
-
-		snprintf(path, sizeof path, "/proc/%d/oom_score_adj", (int)pid);
-		snprintf(val, sizeof val, "%d", c->oom_score_adj);
-		if (write_file_str(path, val, err) < 0)
 			goto fail_child;
 	}
 	if (o->net == CTR_NET_BRIDGE && (flags & CLONE_NEWNET) &&
@@ -659,6 +737,18 @@ ctr_create(const struct ctr_create_opts *o, struct ctr_proc *p, struct berr *err
 		berr_errno(err, "starting the container's init");
 		goto fail_child;
 	}
+	if (!new_cgroupns && !in_v2 && cgroup_add_pid_v2(&p->cg, pid, err) < 0)
+		goto fail_child;
+	if (c->has_oom_score_adj) {
+		char path[64], val[16];
+
+		snprintf(path, sizeof path, "/proc/%d/oom_score_adj", (int)pid);
+		snprintf(val, sizeof val, "%d", c->oom_score_adj);
+		if (write_file_str(path, val, err) < 0)
+			goto fail_child;
+	}
+	if (o->meanwhile && o->meanwhile(o->meanwhile_arg, err) < 0)
+		goto fail_child;
 	if (wait_created(p, err) < 0)
 		goto fail_child;
 	return 0;
@@ -689,6 +779,7 @@ fail_sock:
 	close(sv[0]);
 	close(sv[1]);
 fail_cg:
+	cgroup_close_tasks(tasks, ntasks);
 	cgroup_destroy(&p->cg, NULL);
 	cgroup_free(&p->cg);
 	return -1;
@@ -792,7 +883,7 @@ ctr_exec_spawn(const struct ctr_exec_opts *o, pid_t *pid_out, struct berr *err)
 		(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 		/* Outside the container's cgroup the process would escape its
 		 * memory and pids limits: fail rather than run there. */
-		if (cgroup_open(&cg, o->cgroup_rel, &e) < 0 || cgroup_add_pid(&cg, getpid(), &e) < 0) {
+		if (cgroup_open(&cg, o->cgroup_rel, &e) < 0 || cgroup_join_self(&cg, &e) < 0) {
 			cgroup_free(&cg);
 			berr_wrap(&e, "joining the container's cgroup");
 			child_fail(sv[1], &e);

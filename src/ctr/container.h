@@ -29,6 +29,10 @@ struct ctr_create_opts {
 	enum ctr_net net;
 	const char *net_addr;		/* bridge: "10.213.0.5/24" */
 	const char *net_gateway;	/* bridge: "10.213.0.1" */
+	/* Called while the init builds its root (the parent would only wait):
+	 * the caller's own set-up goes here.  A failure fails the create. */
+	int (*meanwhile)(void *arg, struct berr *err);
+	void *meanwhile_arg;
 };
 
 struct ctr_proc {

@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -45,8 +46,6 @@
 #include "ctr/oci-config.h"
 #include "ctr/rootfs.h"
 #include "ctr/state.h"
-
-#define SEALED_ENV "_BERTH_CTR_SEALED"
 
 extern char **environ;
 
@@ -90,44 +89,86 @@ die(const struct berr *e)
 
 /* Run from a sealed memfd copy of ourselves: a container process that opens
  * /proc/<our pid>/exe then gets a memfd nobody can write (F_SEAL_WRITE),
- * never the binary on disk. */
+ * never the binary on disk.  The copy holds only the part of the ELF file
+ * the loader maps (the program headers' extent, not the debug sections), so
+ * it costs a fraction of the whole file.  Fails closed: a process that would
+ * touch a container never runs from a writable executable. */
+
+static int
+exe_is_sealed(int fd)
+{
+	int seals = fcntl(fd, F_GET_SEALS);
+
+	return seals >= 0 && (seals & F_SEAL_WRITE) && (seals & F_SEAL_SEAL);
+}
+
+/* How many bytes of the ELF file behind fd the loader needs: the end of the
+ * furthest program-header extent (and of the header table itself); the
+ * whole file when it does not parse as a 64-bit ELF. */
+static off_t
+elf_loaded_extent(int fd, off_t size)
+{
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+	off_t end;
+	unsigned i;
+
+	if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_phentsize != sizeof ph || eh.e_phnum == 0 || eh.e_phnum == PN_XNUM)
+		return size;
+	end = (off_t)(eh.e_phoff + (Elf64_Off)eh.e_phnum * sizeof ph);
+	for (i = 0; i < eh.e_phnum; i++) {
+		if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + i * sizeof ph)) != (ssize_t)sizeof ph)
+			return size;
+		if ((off_t)(ph.p_offset + ph.p_filesz) > end)
+			end = (off_t)(ph.p_offset + ph.p_filesz);
+	}
+	return end > size ? size : end;
+}
+
+static void __attribute__((noreturn))
+seal_fail(const char *what)
+{
+	fprintf(stderr, "berth-ctr: cannot run from a sealed copy of itself (%s: %s); "
+		"refusing to touch a container from a writable executable\n", what, strerror(errno));
+	exit(1);
+}
+
 static void
 reexec_sealed(char **argv)
 {
 	int src, mfd;
 	struct stat st;
-	off_t off = 0;
+	off_t off = 0, want;
 
-	if (getenv(SEALED_ENV)) {
-		unsetenv(SEALED_ENV);
-		return;
-	}
 	src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	if (src < 0 || fstat(src, &st) < 0)
-		return;
-	mfd = memfd_create("berth-ctr", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (mfd < 0) {
+		seal_fail("/proc/self/exe");
+	if (exe_is_sealed(src)) {
 		close(src);
 		return;
 	}
-	while (off < st.st_size) {
-		ssize_t n = sendfile(mfd, src, NULL, (size_t)(st.st_size - off));
+	want = elf_loaded_extent(src, st.st_size);
+	mfd = memfd_create("berth-ctr", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (mfd < 0)
+		seal_fail("memfd_create");
+	while (off < want) {
+		ssize_t n = sendfile(mfd, src, &off, (size_t)(want - off));
 
-		if (n <= 0)
-			break;
-		off += n;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			seal_fail("copying /proc/self/exe");
+		}
 	}
 	close(src);
-	if (off != st.st_size ||
-	    fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
-		close(mfd);
-		return;
-	}
-	setenv(SEALED_ENV, "1", 1);
+	if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
+		seal_fail("sealing the copy");
 	fexecve(mfd, argv, environ);
-	/* Could not: carry on unsealed rather than fail. */
-	unsetenv(SEALED_ENV);
-	close(mfd);
+	seal_fail("executing the sealed copy");
 }
 
 /* ------------------------------------------------------------------ helpers */

@@ -1035,6 +1035,41 @@ copy_config(const char *bundle, const char *dir, struct berr *err)
 	return rc;
 }
 
+/* The control and console sockets and the output log: set up while the
+ * container's init builds its root.  Nothing is served before loop_run. */
+static int
+mon_listen(void *arg, struct berr *err)
+{
+	struct mon *m = arg;
+	char *path;
+	int ctl_fd = -1;
+
+	m->loop = loop_new();
+	path = xasprintf("%s/ctl.sock", m->st->dir);
+	if (proto_listen_unix(path, &ctl_fd, err) < 0) {
+		free(path);
+		return -1;
+	}
+	free(path);
+	{
+		json_object *hello = json_object_new_object();
+
+		json_object_object_add(hello, "id", json_object_new_string(m->o->id));
+		json_object_object_add(hello, "kind", json_object_new_string("container"));
+		m->srv = proto_server_new(m->loop, ctl_fd, "berth-ctr", hello, ctl_handler, m);
+	}
+	path = xasprintf("%s/console.sock", m->st->dir);
+	m->console_listen = listen_console(path, err);
+	free(path);
+	if (m->console_listen < 0)
+		return -1;
+	m->console_watch = loop_add_fd(m->loop, m->console_listen, POLLIN, console_accept_cb, m, NULL);
+	path = xasprintf("%s/container.log", m->st->dir);
+	m->log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	free(path);
+	return 0;
+}
+
 int
 monitor_run(const struct monitor_opts *o, int *exit_code, struct berr *err)
 {
@@ -1042,7 +1077,7 @@ monitor_run(const struct monitor_opts *o, int *exit_code, struct berr *err)
 	struct ctr_create_opts co;
 	const struct oci_config *c = o->cfg;
 	char *path, *addr = NULL, *lockpath = NULL;
-	int in_pipe[2] = { -1, -1 }, out_pipe[2] = { -1, -1 }, pty_slave = -1, ctl_fd = -1;
+	int in_pipe[2] = { -1, -1 }, out_pipe[2] = { -1, -1 }, pty_slave = -1;
 	int lock_fd = -1, ok = 0;
 	sigset_t mask;
 
@@ -1185,6 +1220,8 @@ monitor_run(const struct monitor_opts *o, int *exit_code, struct berr *err)
 		berr_errno(err, "signalfd");
 		goto fail;
 	}
+	co.meanwhile = mon_listen;
+	co.meanwhile_arg = m;
 	if (ctr_create(&co, &m->proc, err) < 0)
 		goto fail;
 	if (pty_slave >= 0) {
@@ -1221,26 +1258,6 @@ monitor_run(const struct monitor_opts *o, int *exit_code, struct berr *err)
 		lock_fd = -1;
 	}
 
-	m->loop = loop_new();
-	path = xasprintf("%s/ctl.sock", m->st->dir);
-	if (proto_listen_unix(path, &ctl_fd, err) < 0) {
-		free(path);
-		goto fail_kill;
-	}
-	free(path);
-	{
-		json_object *hello = json_object_new_object();
-
-		json_object_object_add(hello, "id", json_object_new_string(o->id));
-		json_object_object_add(hello, "kind", json_object_new_string("container"));
-		m->srv = proto_server_new(m->loop, ctl_fd, "berth-ctr", hello, ctl_handler, m);
-	}
-	path = xasprintf("%s/console.sock", m->st->dir);
-	m->console_listen = listen_console(path, err);
-	free(path);
-	if (m->console_listen < 0)
-		goto fail_kill;
-	m->console_watch = loop_add_fd(m->loop, m->console_listen, POLLIN, console_accept_cb, m, NULL);
 	if (m->out_fd >= 0) {
 		fd_set_nonblock(m->out_fd, 1);
 		m->out_watch = loop_add_fd(m->loop, m->out_fd, POLLIN, out_cb, m, NULL);
@@ -1249,9 +1266,6 @@ monitor_run(const struct monitor_opts *o, int *exit_code, struct berr *err)
 		fd_set_nonblock(m->in_fd, 1);
 	if (!o->detach && c->terminal)
 		m->stdin_watch = loop_add_fd(m->loop, STDIN_FILENO, POLLIN, stdin_cb, m, NULL);
-	path = xasprintf("%s/container.log", m->st->dir);
-	m->log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	free(path);
 	loop_add_fd(m->loop, m->sig_fd, POLLIN, sig_cb, m, NULL);
 	loop_add_timer(m->loop, 1000, oom_timer_cb, m, NULL);
 
@@ -1327,6 +1341,10 @@ fail:
 		proto_server_free(m->srv);
 		loop_free(m->loop);
 	}
+	if (m->console_listen >= 0)
+		close(m->console_listen);
+	if (m->log_fd >= 0)
+		close(m->log_fd);
 	if (m->st) {
 		(void)remove_tree(m->st->dir, NULL);
 		state_free(m->st);

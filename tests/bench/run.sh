@@ -2,6 +2,7 @@
 # run.sh - `make bench`: run every tests/bench/*.sh (except this one) from the
 # build directory and write their Markdown sections into BENCHMARKS.md in the
 # source tree, with the machine, the date and the command behind each number.
+# BENCH=name runs one and replaces only its section.
 # Benchmarks never decide pass or fail; a benchmark that cannot run says why.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -36,6 +37,8 @@ for b in "$top_srcdir"/tests/bench/*.sh; do
 	rc=$?
 	{
 		echo "$section"
+		echo
+		echo "Measured on $(date -u +%Y-%m-%d)."
 		if [ $rc -ne 0 ]; then
 			echo
 			echo "(\`tests/bench/$name.sh\` exited $rc: $(tail -n 3 "$tmp/stderr" | tr '\n' ' '))"
@@ -45,8 +48,21 @@ for b in "$top_srcdir"/tests/bench/*.sh; do
 	rm -rf "$tmp"
 done
 if [ -n "$only" ] && [ -f "$top_srcdir/BENCHMARKS.md" ]; then
-	echo "bench: BENCH=$only: results printed, BENCHMARKS.md left as it was" >&2
-	cat "$out"
+	# One benchmark: its section replaces the one with the same heading
+	# (or is appended); the others stay as they were.
+	sec=$(mktemp)
+	sed -n '/^## /,$p' "$out" > "$sec"
+	head=$(head -n 1 "$sec")
+	cat "$sec"
+	awk -v head="$head" -v secfile="$sec" '
+		function put() { while ((getline l < secfile) > 0) print l; done = 1 }
+		$0 == head { put(); skip = 1; next }
+		skip && /^## / { skip = 0 }
+		!skip { print }
+		END { if (!done) { print ""; put() } }
+	' "$top_srcdir/BENCHMARKS.md" > "$sec.new" && mv "$sec.new" "$top_srcdir/BENCHMARKS.md"
+	rm -f "$sec"
+	echo "bench: BENCH=$only: its section in $top_srcdir/BENCHMARKS.md replaced" >&2
 else
 	cp "$out" "$top_srcdir/BENCHMARKS.md"
 	echo "bench: wrote $top_srcdir/BENCHMARKS.md" >&2

@@ -109,4 +109,11 @@ sleep 0.5
 $CTR logs exe1 | grep -q WROTE && fail "the container wrote to an executable: $($CTR logs exe1 | head -3)"
 [ "$(sha256sum "$BERTH_CTR" | cut -d' ' -f1)" = "$sum0" ] || fail "berth-ctr on disk changed"
 timeout 20 $CTR delete -f exe1
+# Nothing in the environment talks it out of the sealed copy (an older
+# berth-ctr trusted a variable; now the seals of its own executable decide).
+C_ARGS='["sleep", "100"]' write_config "$B"
+_BERTH_CTR_SEALED=1 timeout 20 $CTR run -d -b "$B" exe2 || fail "run -d exe2 failed"
+mon=$($CTR state exe2 | sed -n 's/.*"monitorPid":\([0-9]*\).*/\1/p')
+readlink "/proc/$mon/exe" | grep -q memfd || fail "an environment variable turned the sealing off: $(readlink /proc/$mon/exe)"
+timeout 20 $CTR delete -f exe2
 exit 0

@@ -62,6 +62,9 @@ out=$(run_ct pid1)
 C_ARGS='["sh", "-c", "grep -E \"^Sig(Ign|Blk)\" /proc/self/status | tr -s \"\\t\" \" \""]' write_config "$B"
 out=$(run_ct sig1 | tr '\n' ' ')
 [ "$out" = "SigBlk: 0000000000000000 SigIgn: 0000000000000000 " ] || fail "signal state leaked into the container: '$out'"
+# Nor what the caller ignored (a shell ignoring HUP, INT and USR1 passes that on).
+out=$( (trap '' HUP INT USR1; run_ct sig2) | tr '\n' ' ')
+[ "$out" = "SigBlk: 0000000000000000 SigIgn: 0000000000000000 " ] || fail "the caller's ignored signals leaked into the container: '$out'"
 
 # rlimits and oomScoreAdj.
 C_ARGS='["sh", "-c", "ulimit -n; cat /proc/self/oom_score_adj"]' C_PROCESS_EXTRA=',"oomScoreAdj": 321' write_config "$B"

@@ -57,6 +57,30 @@ case "$(cat "$f")" in 512|20) ;; *) fail "cpu shares/weight: got '$(cat "$f")' i
 $CTR stats cpu1 | grep -q '"memory_limit":67108864' || fail "stats memory_limit: $($CTR stats cpu1)"
 timeout 10 $CTR delete -f cpu1
 
+# The init is in the container's group of every hierarchy from its first
+# instruction on (it joins them itself, through each v1 tasks file); with a
+# cgroup namespace that group is its root: /proc/self/cgroup shows "/".
+C_ARGS='["sh", "-c", "cat /proc/self/cgroup; exec sleep 100"]' \
+	C_NS='[{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}, {"type": "network"}, {"type": "cgroup"}]' \
+	write_config "$B"
+timeout 20 $CTR run -d -b "$B" cgns || fail "run -d cgns failed"
+pid=$($CTR state cgns | sed -n 's/.*"pid":\([0-9]*\).*/\1/p')
+rel=$($CTR state cgns | sed -n 's/.*"cgroupsPath":"\([^"]*\)".*/\1/p')
+[ -n "$pid" ] && [ -n "$rel" ] || fail "state cgns: no pid or cgroupsPath: $($CTR state cgns)"
+for c in memory pids cpu; do
+	f=$(cg_file cgns $c cgroup.procs cgroup.procs)
+	grep -qx "$pid" "$f" || fail "init $pid is not in $f"
+	grep ":$c\(,[a-z]*\)*:\|:[a-z,]*,$c:" "/proc/$pid/cgroup" | grep -q ":$rel\$" || \
+		[ ! -d "/sys/fs/cgroup/$c" ] || fail "host view of $c: $(cat "/proc/$pid/cgroup")"
+done
+wait_for 5 sh -c "$CTR logs cgns | grep -q memory"
+mine=$($CTR logs cgns | tr -d '\r' | grep -E ':(memory|pids)(,[a-z]*)*:|^0::')
+[ -n "$mine" ] || fail "the container printed no cgroup lines: $($CTR logs cgns)"
+echo "$mine" | grep -qv ':/$' && fail "cgroup namespace root is not the container's group: $mine"
+timeout 10 $CTR delete -f cgns
+C_NS=
+write_config "$B"
+
 # The quota is in effect: a busy loop for 2 s of wall time gets about 1 s.
 C_ARGS='["sh", "-c", "timeout 2 sh -c \"while :; do :; done\"; true"]' \
 	C_RESOURCES='{"cpu": {"quota": 20000, "period": 100000}}' write_config "$B"
