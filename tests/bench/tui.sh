@@ -29,6 +29,14 @@ t0=$(date +%s%N)
 env $env "$BERTH" --connect "test://$tmp/node.xml" list >/dev/null
 t1=$(date +%s%N)
 
+# and libvirt's own client on the same driver: the floor both stand on
+# (the test driver parses the whole node XML on every connection)
+vt=
+if command -v virsh >/dev/null 2>&1; then
+	v0=$(date +%s%N)
+	virsh -c "test://$tmp/node.xml" list --all >/dev/null 2>&1 && v1=$(date +%s%N) && vt=$(( (v1 - v0) / 1000000 ))
+fi
+
 tmux -L "$sock" -f /dev/null new-session -d -x 200 -y 60 \
 	"env LANG=C.UTF-8 TERM=screen $env BERTH_TUI_STATS='$tmp/stats' '$BERTH' --connect 'test://$tmp/node.xml'; sleep 600"
 i=0
@@ -60,6 +68,7 @@ echo "|---|---|---|"
 echo "| first full frame after process start | ${first} ms | < 100 ms |"
 echo "| of which the dashboard (terminal set-up, list, host info, draw) | ${tuims} ms | |"
 echo "| \`berth list\` alone (connect + list, no dashboard) | $(( (t1 - t0) / 1000000 )) ms | |"
+echo "| \`virsh list --all\` on the same driver, for comparison | ${vt:-not measured (no virsh)}${vt:+ ms} | |"
 echo "| CPU over ${secs} s | ${cpu}% of one core | < 1% |"
 echo "| RSS | $((rss / 1024)) MiB | |"
 echo "| frames drawn / stats ticks, average tick (list or stats, host info) | ${frames:-?} / ${secs}+ s, ${tick:-?} ms | |"

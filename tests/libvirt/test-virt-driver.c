@@ -706,6 +706,80 @@ test_console(struct bconn *c)
 	instance_free(inst);
 }
 
+/* A record as a QEMU domain with two disks and two NICs sends it (the test
+ * driver sends only its state): every device summed, balloon memory used,
+ * fields of other types and look-alike names left alone. */
+static void
+test_fill_stats(void)
+{
+	virTypedParameterPtr p = NULL;
+	int n = 0, max = 0;
+	struct _virDomainStatsRecord rec;
+	struct inst_stats st;
+	struct instance *inst = instance_new("rec", INST_VM);
+
+	inst->vcpus = 4;
+	inst->memory_kib = 1 << 20;
+	virTypedParamsAddInt(&p, &n, &max, "state.state", VIR_DOMAIN_RUNNING);
+	virTypedParamsAddULLong(&p, &n, &max, "cpu.time", 123456789ULL);
+	virTypedParamsAddUInt(&p, &n, &max, "vcpu.current", 2);
+	virTypedParamsAddULLong(&p, &n, &max, "balloon.current", 524288);
+	virTypedParamsAddULLong(&p, &n, &max, "balloon.available", 500000);
+	virTypedParamsAddULLong(&p, &n, &max, "balloon.unused", 300000);
+	virTypedParamsAddUInt(&p, &n, &max, "block.count", 2);
+	virTypedParamsAddString(&p, &n, &max, "block.0.name", "vda");
+	virTypedParamsAddULLong(&p, &n, &max, "block.0.rd.bytes", 1000);
+	virTypedParamsAddULLong(&p, &n, &max, "block.0.wr.bytes", 10);
+	virTypedParamsAddULLong(&p, &n, &max, "block.0.rd.reqs", 7);
+	virTypedParamsAddULLong(&p, &n, &max, "block.1.rd.bytes", 24);
+	virTypedParamsAddULLong(&p, &n, &max, "block.1.wr.reqs", 3);
+	virTypedParamsAddULLong(&p, &n, &max, "block.1.rd.times", 999999);
+	virTypedParamsAddULLong(&p, &n, &max, "block.x.rd.bytes", 555);
+	virTypedParamsAddUInt(&p, &n, &max, "net.count", 2);
+	virTypedParamsAddULLong(&p, &n, &max, "net.0.rx.bytes", 100);
+	virTypedParamsAddULLong(&p, &n, &max, "net.1.rx.bytes", 50);
+	virTypedParamsAddULLong(&p, &n, &max, "net.0.tx.bytes", 9);
+	virTypedParamsAddULLong(&p, &n, &max, "net.1.rx.pkts", 4);
+	virTypedParamsAddULLong(&p, &n, &max, "net.0.tx.pkts", 5);
+	virTypedParamsAddULLong(&p, &n, &max, "net.0.rx.errs", 77);
+	memset(&rec, 0, sizeof rec);
+	rec.params = p;
+	rec.nparams = n;
+	memset(&st, 0xff, sizeof st);
+	virt_fill_stats(inst, &rec, &st);
+	ok(st.valid, "fill_stats: a running domain's record is valid");
+	ok(st.cpu_time_ns == 123456789ULL && st.vcpus == 2, "fill_stats: cpu.time and vcpu.current");
+	ok(st.mem_total_kib == 524288 && st.mem_used_kib == 200000,
+	   "fill_stats: balloon current, used = available - unused");
+	ok(st.blk_rd_bytes == 1024 && st.blk_wr_bytes == 10 && st.blk_rd_reqs == 7 && st.blk_wr_reqs == 3,
+	   "fill_stats: block bytes and requests summed over both disks, nothing else counted");
+	ok(st.net_rx_bytes == 150 && st.net_tx_bytes == 9 && st.net_rx_pkts == 4 && st.net_tx_pkts == 5,
+	   "fill_stats: net bytes and packets summed over both NICs");
+	virTypedParamsFree(p, n);
+
+	/* A shut-off domain: not valid; no balloon: memory from the instance. */
+	p = NULL;
+	n = max = 0;
+	virTypedParamsAddInt(&p, &n, &max, "state.state", VIR_DOMAIN_SHUTOFF);
+	rec.params = p;
+	rec.nparams = n;
+	virt_fill_stats(inst, &rec, &st);
+	ok(!st.valid, "fill_stats: a shut-off domain's record is not valid");
+	virTypedParamsFree(p, n);
+	p = NULL;
+	n = max = 0;
+	virTypedParamsAddInt(&p, &n, &max, "state.state", VIR_DOMAIN_PAUSED);
+	virTypedParamsAddULLong(&p, &n, &max, "balloon.rss", 4096);
+	rec.params = p;
+	rec.nparams = n;
+	virt_fill_stats(inst, &rec, &st);
+	ok(st.valid && st.vcpus == 4 && st.mem_total_kib == (1 << 20) && st.mem_used_kib == 4096 &&
+	   st.blk_rd_bytes == 0 && st.net_rx_bytes == 0,
+	   "fill_stats: without vcpu/balloon fields, the instance's vCPUs and memory; rss as used");
+	virTypedParamsFree(p, n);
+	instance_free(inst);
+}
+
 int
 main(void)
 {
@@ -728,6 +802,7 @@ main(void)
 	rc = ops->subscribe_events(c, on_event, NULL, &e);
 	is_int(rc, 0, "subscribe to events");
 
+	test_fill_stats();
 	test_uri_hosts();
 	test_host(c);
 	test_lifecycle(c);

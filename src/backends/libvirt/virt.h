@@ -113,6 +113,9 @@ int virt_undefine(struct instance *inst, struct berr *err);
 int virt_snapshot(struct instance *inst, const char *name, struct berr *err);
 int virt_migrate(struct instance *inst, const struct migrate_opts *opts, struct berr *err);
 int virt_stats(struct bconn *c, struct instance **v, size_t n, struct inst_stats *out, struct berr *err);
+/* One record of virConnectGetAllDomainStats into st (sums over every
+ * block and net device); the instance gives vCPUs and memory it lacks. */
+void virt_fill_stats(const struct instance *inst, virDomainStatsRecordPtr rec, struct inst_stats *st);
 int virt_info(struct instance *inst, json_object **out, struct berr *err);
 void virt_free_priv(struct instance *inst);
 /* The domain handle of an instance (looked up again by UUID/name when the
