@@ -44,6 +44,13 @@ tui_key_parse(const char *name, struct tui_keypress *out)
 	memset(out, 0, sizeof *out);
 	if (name == NULL || *name == '\0')
 		return -1;
+	if ((name[0] == 'M' || name[0] == 'm') && name[1] == '-' && name[2] &&
+	    !((name[2] == 'M' || name[2] == 'm') && name[3] == '-')) {
+		if (tui_key_parse(name + 2, out) < 0 || (!out->is_key && out->code == 27))
+			return -1;
+		out->meta = 1;
+		return 0;
+	}
 	for (i = 0; i < sizeof named_keys / sizeof named_keys[0]; i++)
 		if (strcasecmp(name, named_keys[i].name) == 0) {
 			out->is_key = named_keys[i].is_key;
@@ -85,6 +92,16 @@ const char *
 tui_key_name(const struct tui_keypress *k, char *buf, size_t len)
 {
 	size_t i;
+
+	if (k->meta && len > 2) {
+		struct tui_keypress plain = *k;
+
+		plain.meta = 0;
+		buf[0] = 'M';
+		buf[1] = '-';
+		tui_key_name(&plain, buf + 2, len - 2);
+		return buf;
+	}
 
 	for (i = 0; i < sizeof named_keys / sizeof named_keys[0]; i++)
 		if (named_keys[i].is_key == k->is_key && named_keys[i].code == k->code) {
@@ -134,10 +151,11 @@ tui_bind_key(const char *key, const char *command_line, struct berr *err)
 
 	if (tui_key_parse(key, &k) < 0)
 		return berr_set(err, BERR_INVALID,
-				"binding key `%s': unknown key name (use x, C-x, F1..F24, Enter, Tab, Up...)",
+				"binding key `%s': unknown key name (use x, C-x, M-x, F1..F24, Enter, Tab, Up...)",
 				key ? key : "");
 	for (i = 0; i < nbindings; i++)
-		if (bindings[i].k.is_key == k.is_key && bindings[i].k.code == k.code)
+		if (bindings[i].k.is_key == k.is_key && bindings[i].k.code == k.code &&
+		    bindings[i].k.meta == k.meta)
 			break;
 	if (command_line == NULL || *command_line == '\0') {
 		if (i < nbindings) {
@@ -498,6 +516,8 @@ parse_table(void)
 static int
 same_key(const struct tui_keypress *a, const struct tui_keypress *b)
 {
+	if (a->meta != b->meta)
+		return 0;
 	if (a->code == b->code && a->is_key == b->is_key)
 		return 1;
 	/* Enter arrives as \r, \n or KEY_ENTER depending on the terminal */

@@ -43,6 +43,7 @@ enum tui_modal {
 struct tui_keypress {
 	int is_key;
 	wint_t code;
+	int meta;			/* M-x: Esc and the key in one read */
 };
 
 /* One line editor (filter, command line, form fields), UTF-8 text. */

@@ -492,6 +492,22 @@ handle_key(struct tui *ui, const struct tui_keypress *k)
 {
 	char name[32];
 
+	if (k->meta) {
+		/* A binding of the dashboard takes it; anywhere else (dialogs,
+		 * line editors, the console pane) it is what was typed: Esc,
+		 * then the key. */
+		struct tui_keypress esc = { 0, 27, 0 }, plain = *k;
+
+		if (ui->modal == MODAL_NONE && ui->view != VIEW_CONSOLE && ui->view != VIEW_PAGER &&
+		    keys_dispatch(ui, k))
+			return;
+		plain.meta = 0;
+		handle_key(ui, &esc);
+		if (!ui->quit)
+			handle_key(ui, &plain);
+		return;
+	}
+
 	if (!k->is_key && k->code == 12 /* C-l */ && ui->modal == MODAL_NONE &&
 	    ui->view != VIEW_CONSOLE) {
 		clearok(curscr, TRUE);
@@ -524,6 +540,16 @@ handle_key(struct tui *ui, const struct tui_keypress *k)
 	ui->dirty = 1;
 }
 
+/* A key read ahead (after an Esc) goes back for the next round. */
+static void
+unread_key(int r, wint_t wc)
+{
+	if (r == KEY_CODE_YES)
+		(void)ungetch((int)wc);
+	else
+		(void)unget_wch((wchar_t)wc);
+}
+
 /* Drain the keys ncurses has, at most a bounded number per loop iteration
  * so a paste cannot starve the rest of the loop; what is left (already read
  * by ncurses, so poll will not report it) is picked up by the input timer. */
@@ -531,22 +557,47 @@ static void
 drain_keys(struct tui *ui)
 {
 	struct tui_keypress k;
-	int n = 0, r;
+	int n = 0, r, next_r = ERR, have_next = 0;
+	wint_t next_wc = 0;
 
 	while (!ui->quit && !console_raw_active(ui)) {
 		wint_t wc;
 
 		if (n++ == 512) {
+			if (have_next)
+				unread_key(next_r, next_wc);
 			loop_update_timer(ui->s->loop, ui->input_timer, 0);
 			return;
 		}
-		r = wget_wch(stdscr, &wc);
+		if (have_next) {
+			r = next_r;
+			wc = next_wc;
+			have_next = 0;
+		} else {
+			r = wget_wch(stdscr, &wc);
+		}
 		if (r == ERR)
 			break;
 		k.is_key = r == KEY_CODE_YES;
 		k.code = wc;
+		k.meta = 0;
+		if (!k.is_key && wc == 27) {
+			/* Esc with a key right behind it in the same read is Meta
+			 * (Alt) and that key; another Esc starts over. */
+			next_r = wget_wch(stdscr, &next_wc);
+			if (next_r != ERR && !(next_r == OK && next_wc == 27) &&
+			    !(next_r == KEY_CODE_YES && next_wc == KEY_RESIZE)) {
+				k.is_key = next_r == KEY_CODE_YES;
+				k.code = next_wc;
+				k.meta = 1;
+			} else if (next_r != ERR) {
+				have_next = 1;
+			}
+		}
 		handle_key(ui, &k);
 	}
+	if (have_next)
+		unread_key(next_r, next_wc);
 	loop_update_timer(ui->s->loop, ui->input_timer, -1);
 }
 
