@@ -97,6 +97,15 @@ demo_define(struct session *s, const char *backend, json_object *spec, struct be
 	return 0;
 }
 
+/* Said on stderr (for --no-tui) and kept for the dashboard, which shows
+ * it on a `!' line above the table: the screen would hide stderr. */
+static void
+demo_failed(struct session *s, const char *what, const struct berr *err, FILE *errf)
+{
+	fprintf(errf, "berth demo: %s: %s\n", what, err->msg);
+	session_add_failure(s, what, err, 1, 0);
+}
+
 static void
 demo_start(struct session *s, const char *name, const char *backend, FILE *errf)
 {
@@ -107,7 +116,7 @@ demo_start(struct session *s, const char *name, const char *backend, FILE *errf)
 		return;
 	if (inst->state != INST_RUNNING && inst->state != INST_PAUSED &&
 	    instance_do(inst, OP_START, 0, &err) < 0)
-		fprintf(errf, "berth demo: %s\n", err.msg);
+		demo_failed(s, name, &err, errf);
 	instance_free(inst);
 }
 
@@ -254,12 +263,12 @@ cmd_demo_exec(struct cmd_ctx *ctx)
 	struct berr err = { 0 };
 
 	if (demo_vm(ctx->s, &err) < 0)
-		fprintf(ctx->errf, "berth demo: no demo VM: %s\n", err.msg);
+		demo_failed(ctx->s, "no demo VM", &err, ctx->errf);
 	else
 		demo_start(ctx->s, DEMO_VM, "kvm", ctx->errf);
 	berr_clear(&err);
 	if (demo_ct(ctx->s, &err) < 0)
-		fprintf(ctx->errf, "berth demo: no demo container: %s\n", err.msg);
+		demo_failed(ctx->s, "no demo container", &err, ctx->errf);
 	else
 		demo_start(ctx->s, DEMO_CT, "container", ctx->errf);
 	if (cmd_flag(ctx, "no-tui") || tui_main == NULL || !isatty(STDOUT_FILENO) ||

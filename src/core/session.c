@@ -76,7 +76,7 @@ session_free(struct session *s)
 	free(s);
 }
 
-static void
+void
 session_add_failure(struct session *s, const char *what, const struct berr *e, int requested,
 		    int from_list)
 {

@@ -57,6 +57,10 @@ int session_connect(struct session *s, const char *backend, const char *uri, str
 void session_connect_defaults(struct session *s, const char *const *uris, size_t nuris,
 			      int use_default_libvirt);
 void session_clear_failures(struct session *s);
+/* Record a failure for the user (requested: shown loudly, as on the
+ * dashboard's `!' lines; from_list: dropped by the next list). */
+void session_add_failure(struct session *s, const char *what, const struct berr *e, int requested,
+			 int from_list);
 /* Which backend a --connect URI is for: "remote" for ssh:// and exec:
  * URIs (berth proxy on another host), else "libvirt". */
 const char *session_backend_for_uri(const char *uri);

@@ -231,6 +231,8 @@ pager_draw(struct tui *ui)
 	size_t i, h = ui->rows > 2 ? (size_t)ui->rows - 2 : 1;
 	char pos[64];
 
+	pager_layout(ui);
+
 	attron(draw_attr(ui, CP_TITLE));
 	mvhline(0, 0, ' ', ui->cols);
 	draw_textf(ui, 0, 0, ui->cols, " %s", ui->pager_title ? ui->pager_title : "");
@@ -240,39 +242,18 @@ pager_draw(struct tui *ui)
 	if ((int)strlen(pos) + 10 < ui->cols)
 		draw_text(ui, 0, ui->cols - (int)strlen(pos), pos, (int)strlen(pos), 0);
 	attroff(draw_attr(ui, CP_TITLE));
-	for (i = 0; i < h && ui->pager_top + i < ui->pager_nlines; i++) {
-		const char *line = ui->pager_lines[ui->pager_top + i];
-		char *exp = NULL;
-
-		/* tabs to spaces so columns line up */
-		if (strchr(line, '\t')) {
-			size_t col = 0, len = strlen(line), o = 0;
-			const char *q;
-
-			exp = xmalloc(len * 8 + 1);
-			for (q = line; *q; q++) {
-				if (*q == '\t') {
-					do
-						exp[o++] = ' ';
-					while (++col % 8);
-				} else {
-					exp[o++] = *q;
-					col++;
-				}
-			}
-			exp[o] = '\0';
-			line = exp;
-		}
-		draw_text(ui, 1 + (int)i, 0, line, ui->cols, 0);
-		free(exp);
-	}
+	for (i = 0; i < h && ui->pager_top + i < ui->pager_nlines; i++)
+		draw_text(ui, 1 + (int)i, 0, ui->pager_lines[ui->pager_top + i], ui->cols, 0);
 }
 
 int
 pager_key(struct tui *ui, const struct tui_keypress *k)
 {
-	size_t h = ui->rows > 2 ? (size_t)ui->rows - 2 : 1;
-	size_t max = ui->pager_nlines > h ? ui->pager_nlines - h : 0;
+	size_t h, max;
+
+	pager_layout(ui);
+	h = ui->rows > 2 ? (size_t)ui->rows - 2 : 1;
+	max = ui->pager_nlines > h ? ui->pager_nlines - h : 0;
 
 	if (!k->is_key) {
 		switch (k->code) {

@@ -806,10 +806,18 @@ dash_draw(struct tui *ui)
 				ui->tick_failures[k - ui->nconn_shown];
 
 		attron(draw_attr(ui, CP_ERROR));
-		if (i == maxfail - 1 && nfail > (size_t)maxfail)
+		if (i == maxfail - 1 && nfail > (size_t)maxfail) {
 			draw_textf(ui, y++, 0, ui->cols, "! %s (+%zu more: press !)", f, nfail - maxfail);
-		else
+		} else if (text_width(f) + 2 > ui->cols && ui->cols > 20) {
+			/* cut: say where the whole message is */
+			char *line = xasprintf("! %s", f);
+
+			draw_text(ui, y, 0, line, ui->cols - 12, 1);
+			draw_text(ui, y++, ui->cols - 12, " [! = full]", 12, 1);
+			free(line);
+		} else {
 			draw_textf(ui, y++, 0, ui->cols, "! %s", f);
+		}
 		attroff(draw_attr(ui, CP_ERROR));
 	}
 

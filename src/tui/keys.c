@@ -351,7 +351,7 @@ a_failures(struct tui *ui)
 	size_t i;
 
 	for (i = 0; i < ui->nconn_failures; i++) {
-		tmp = xasprintf("%sconnect: %s\n", text, ui->conn_failures[i]);
+		tmp = xasprintf("%sat start: %s\n", text, ui->conn_failures[i]);
 		free(text);
 		text = tmp;
 	}

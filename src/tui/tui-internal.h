@@ -156,9 +156,10 @@ struct tui {
 
 	/* pager */
 	char *pager_title;
-	char *pager_text;
-	char **pager_lines;
+	char *pager_text;		/* tabs expanded */
+	char **pager_lines;		/* screen rows: long lines wrapped */
 	size_t pager_nlines;
+	int pager_wrap_cols;		/* the width pager_lines were cut for */
 	size_t pager_top;
 	unsigned pager_return;	/* view to go back to */
 
@@ -283,6 +284,9 @@ void cmdline_complete(struct tui *ui);
 char *cmdline_quote(const char *word);
 void cmdline_history_add(struct tui *ui, const char *line);
 void cmdline_history(struct tui *ui, int delta);	/* -1 older, +1 newer */
+/* Cut the pager's text into rows of the current width (again after a
+ * resize); pager_draw and pager_key call it. */
+void pager_layout(struct tui *ui);
 void pager_draw(struct tui *ui);
 int pager_key(struct tui *ui, const struct tui_keypress *k);
 

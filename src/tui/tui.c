@@ -24,6 +24,7 @@
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "cmd/cmd.h"
 #include "core/loop.h"
@@ -177,27 +178,100 @@ tui_set_view(struct tui *ui, unsigned view)
 	ui->dirty = 1;
 }
 
-static void
-split_lines(struct tui *ui)
+/* Tabs to spaces (stops every 8 columns), so rows can be cut by width. */
+static char *
+expand_tabs(const char *text)
 {
-	char *p;
-	size_t n = 0;
+	size_t n = 0, o = 0, col = 0;
+	const char *q;
+	char *out;
 
-	free(ui->pager_lines);
-	for (p = ui->pager_text; *p; p++)
-		if (*p == '\n')
-			n++;
-	ui->pager_lines = xcalloc(n + 2, sizeof *ui->pager_lines);
-	n = 0;
-	p = ui->pager_text;
-	while (*p) {
-		ui->pager_lines[n++] = p;
-		p = strchr(p, '\n');
-		if (p == NULL)
-			break;
-		*p++ = '\0';
+	for (q = text; *q; q++)
+		n += *q == '\t' ? 8 : 1;
+	out = xmalloc(n + 1);
+	for (q = text; *q; q++) {
+		if (*q == '\t') {
+			do
+				out[o++] = ' ';
+			while (++col % 8);
+		} else {
+			out[o++] = *q;
+			col = *q == '\n' ? 0 : col + 1;
+		}
 	}
-	ui->pager_nlines = n;
+	out[o] = '\0';
+	return out;
+}
+
+static void
+pager_add_row(struct tui *ui, size_t *cap, const char *s, size_t len)
+{
+	if (ui->pager_nlines + 1 >= *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		ui->pager_lines = xrealloc(ui->pager_lines, *cap * sizeof *ui->pager_lines);
+	}
+	ui->pager_lines[ui->pager_nlines++] = xstrndup(s, len);
+}
+
+void
+pager_layout(struct tui *ui)
+{
+	int width = ui->cols > 0 ? ui->cols : 80;
+	const char *line = ui->pager_text;
+	size_t cap = 0, i;
+
+	if (ui->pager_lines != NULL && ui->pager_wrap_cols == width)
+		return;
+	for (i = 0; i < ui->pager_nlines; i++)
+		free(ui->pager_lines[i]);
+	free(ui->pager_lines);
+	ui->pager_lines = NULL;
+	ui->pager_nlines = 0;
+	ui->pager_wrap_cols = width;
+	while (line && *line) {
+		const char *end = strchr(line, '\n'), *p = line, *row = line, *brk = NULL;
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		mbstate_t st;
+		int w = 0;
+
+		memset(&st, 0, sizeof st);
+		while (p < line + len) {
+			wchar_t wc;
+			size_t n = mbrtowc(&wc, p, (size_t)(line + len - p), &st);
+			int cw;
+
+			if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+				memset(&st, 0, sizeof st);
+				n = 1;
+				cw = 1;
+			} else {
+				cw = wcwidth(wc);
+				if (cw < 0)
+					cw = 1;
+			}
+			if (w + cw > width && p > row) {
+				/* at the last space in the row's second half, else here */
+				const char *cut = brk && brk > row + (p - row) / 2 ? brk + 1 : p;
+
+				pager_add_row(ui, &cap, row, (size_t)(cut - row));
+				row = cut;
+				brk = NULL;
+				/* what moved to the new row: at most its bytes wide */
+				w = (int)(p - row);
+				continue;
+			}
+			if (*p == ' ')
+				brk = p;
+			w += cw;
+			p += n;
+		}
+		pager_add_row(ui, &cap, row, (size_t)(line + len - row));
+		line = end ? end + 1 : NULL;
+	}
+	if (ui->pager_nlines == 0)
+		pager_add_row(ui, &cap, "", 0);
+	if (ui->pager_top >= ui->pager_nlines)
+		ui->pager_top = ui->pager_nlines - 1;
 }
 
 void
@@ -206,9 +280,10 @@ tui_pager(struct tui *ui, const char *title, const char *text)
 	free(ui->pager_title);
 	free(ui->pager_text);
 	ui->pager_title = xstrdup(title);
-	ui->pager_text = xstrdup(text);
-	split_lines(ui);
+	ui->pager_text = expand_tabs(text);
+	ui->pager_wrap_cols = -1;
 	ui->pager_top = 0;
+	pager_layout(ui);
 	if (ui->view != VIEW_PAGER)
 		ui->pager_return = ui->view;
 	tui_set_view(ui, VIEW_PAGER);
@@ -974,7 +1049,7 @@ tui_free(struct tui *ui)
 	free(ui->detail_key);
 	free(ui->pager_title);
 	free(ui->pager_text);
-	free(ui->pager_lines);
+	free_strv(ui->pager_lines, ui->pager_nlines);
 	free(ui->msg_title);
 	free(ui->msg_text);
 	free(ui->complete_hint);

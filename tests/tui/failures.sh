@@ -13,7 +13,7 @@ tui_wait '^! .*no-such-node' 5 "the failure is on the dashboard"
 tui_wait '^ +test +.*running' 5 "the working connection's instance is listed"
 tui_keys '!'
 tui_wait '^ Failures' 5 "! shows every failure"
-tui_wait 'connect: .*no-such-node\.xml' 5 "in full"
+tui_wait 'at start: .*no-such-node\.xml' 5 "in full"
 tui_keys q
 tui_wait 'NAME.*STATE' 5
 tui_quit
