@@ -14,13 +14,39 @@
 #include "core/metrics.h"
 #include "core/util.h"
 
+#define BF16_NAN 0x7fc0
+
+/* float <-> bfloat16, rounding to nearest even; NaN stays NaN. */
+static uint16_t
+to_bf16(double d)
+{
+	float f = (float)d;
+	uint32_t u;
+
+	if (isnan(f))
+		return BF16_NAN;
+	memcpy(&u, &f, sizeof u);
+	u += 0x7fff + ((u >> 16) & 1);
+	return (uint16_t)(u >> 16);
+}
+
+static float
+from_bf16(uint16_t b)
+{
+	uint32_t u = (uint32_t)b << 16;
+	float f;
+
+	memcpy(&f, &u, sizeof f);
+	return f;
+}
+
 static void
-fill_nan(float *v, size_t n)
+fill_nan(uint16_t *v, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		v[i] = NAN;
+		v[i] = BF16_NAN;
 }
 
 void
@@ -28,6 +54,7 @@ series_init(struct series *s)
 {
 	fill_nan(s->fine, SERIES_FINE_SLOTS);
 	fill_nan(s->coarse, SERIES_COARSE_SLOTS);
+	s->last_value = NAN;
 	s->last_sec = -1;
 	s->cur_min = -1;
 	s->min_sum = 0;
@@ -50,9 +77,9 @@ series_close_minute(struct series *s)
 		if (gap > SERIES_COARSE_SLOTS)
 			gap = SERIES_COARSE_SLOTS;
 		for (m = 1; m <= gap; m++)
-			s->coarse[(s->last_min + m) % SERIES_COARSE_SLOTS] = NAN;
+			s->coarse[(s->last_min + m) % SERIES_COARSE_SLOTS] = BF16_NAN;
 	}
-	s->coarse[s->cur_min % SERIES_COARSE_SLOTS] = (float)(s->min_sum / s->min_count);
+	s->coarse[s->cur_min % SERIES_COARSE_SLOTS] = to_bf16(s->min_sum / s->min_count);
 	s->last_min = s->cur_min;
 	s->min_sum = 0;
 	s->min_count = 0;
@@ -71,18 +98,19 @@ series_append(struct series *s, int64_t t, double value)
 		if (gap > SERIES_FINE_SLOTS)
 			gap = SERIES_FINE_SLOTS;
 		for (k = 1; k <= gap; k++)
-			s->fine[(s->last_sec + k) % SERIES_FINE_SLOTS] = NAN;
+			s->fine[(s->last_sec + k) % SERIES_FINE_SLOTS] = BF16_NAN;
 	}
 	if (s->cur_min != minute) {
 		series_close_minute(s);
 		s->cur_min = minute;
 	}
-	if (t == s->last_sec && !isnan(s->fine[t % SERIES_FINE_SLOTS]) && s->min_count > 0) {
+	if (t == s->last_sec && !isnan(s->last_value) && s->min_count > 0) {
 		/* Replace the earlier sample of this second in the minute sum too. */
-		s->min_sum -= s->fine[t % SERIES_FINE_SLOTS];
+		s->min_sum -= s->last_value;
 		s->min_count--;
 	}
-	s->fine[t % SERIES_FINE_SLOTS] = (float)value;
+	s->fine[t % SERIES_FINE_SLOTS] = to_bf16(value);
+	s->last_value = value;
 	s->last_sec = t;
 	if (!isnan(value)) {
 		s->min_sum += value;
@@ -103,7 +131,8 @@ series_get(const struct series *s, int64_t now, int64_t span, float *out, size_t
 			if (t < 0 || s->last_sec < 0 || t > s->last_sec || t <= s->last_sec - SERIES_FINE_SLOTS)
 				out[i] = NAN;
 			else
-				out[i] = s->fine[t % SERIES_FINE_SLOTS];
+				out[i] = t == s->last_sec ? (float)s->last_value :
+					 from_bf16(s->fine[t % SERIES_FINE_SLOTS]);
 		}
 		if (step)
 			*step = 1;
@@ -124,7 +153,7 @@ series_get(const struct series *s, int64_t now, int64_t span, float *out, size_t
 				 m <= s->last_min - SERIES_COARSE_SLOTS)
 				out[i] = NAN;
 			else
-				out[i] = s->coarse[m % SERIES_COARSE_SLOTS];
+				out[i] = from_bf16(s->coarse[m % SERIES_COARSE_SLOTS]);
 		}
 		if (step)
 			*step = 60;
@@ -137,7 +166,7 @@ series_last(const struct series *s)
 {
 	if (s->last_sec < 0)
 		return NAN;
-	return s->fine[s->last_sec % SERIES_FINE_SLOTS];
+	return s->last_value;
 }
 
 static const char *const metric_names[METRIC_MAX] = {
@@ -308,8 +337,11 @@ metrics_store_count(const struct metrics_store *ms)
 /* ---- saving and loading a store ---- */
 
 /* The file: a header, then per entry a 16-bit key length, the key and
- * METRIC_MAX packed series.  Host byte order: it is a cache of this host. */
-#define MS_MAGIC "BERTHMH1"
+ * METRIC_MAX packed series.  Host byte order: it is a cache of this host.
+ * Version 2 keeps the points as bfloat16, as in memory; version 1 files
+ * (floats) are still read. */
+#define MS_MAGIC "BERTHMH2"
+#define MS_MAGIC_V1 "BERTHMH1"
 #define MS_KEY_MAX 1024
 #define MS_ENTRIES_MAX 20000
 
@@ -319,6 +351,14 @@ struct ms_header {
 };
 
 struct ms_packed_series {
+	uint16_t fine[SERIES_FINE_SLOTS];
+	uint16_t coarse[SERIES_COARSE_SLOTS];
+	int64_t last_sec, cur_min, last_min;
+	double min_sum, last_value;
+	uint32_t min_count, pad;
+};
+
+struct ms_packed_series_v1 {
 	float fine[SERIES_FINE_SLOTS];
 	float coarse[SERIES_COARSE_SLOTS];
 	int64_t last_sec, cur_min, last_min;
@@ -360,7 +400,7 @@ metrics_store_save(const struct metrics_store *ms, const char *path, struct berr
 			const struct series *s = &e->series[m];
 			struct ms_packed_series p = { .last_sec = s->last_sec, .cur_min = s->cur_min,
 						      .last_min = s->last_min, .min_sum = s->min_sum,
-						      .min_count = s->min_count };
+						      .last_value = s->last_value, .min_count = s->min_count };
 
 			memcpy(p.fine, s->fine, sizeof p.fine);
 			memcpy(p.coarse, s->coarse, sizeof p.coarse);
@@ -373,43 +413,65 @@ metrics_store_save(const struct metrics_store *ms, const char *path, struct berr
 	return r < 0 ? berr_wrap(err, "saving the metrics history") : 0;
 }
 
-/* A saved series back into s; 0 if it is sane, else -1 (s untouched). */
+/* A saved series (either version) back into s; 0 if it is sane, else -1
+ * (s untouched). */
 static int
-series_unpack(struct series *s, const struct ms_packed_series *p, int64_t now)
+series_unpack(struct series *s, const void *raw, int v1, int64_t now)
 {
+	struct ms_packed_series p;
 	int64_t nowmin = now / 60;
 	size_t i;
 
-	if (p->last_sec < -1 || p->last_sec > now + 60 || p->cur_min < -1 || p->cur_min > nowmin + 1 ||
-	    p->last_min < -1 || p->last_min > p->cur_min || p->min_count > 120 ||
-	    !isfinite(p->min_sum) || (p->last_sec >= 0 && p->cur_min != p->last_sec / 60))
+	if (v1) {
+		struct ms_packed_series_v1 o;
+
+		memcpy(&o, raw, sizeof o);
+		memset(&p, 0, sizeof p);
+		for (i = 0; i < SERIES_FINE_SLOTS; i++)
+			p.fine[i] = to_bf16(isinf(o.fine[i]) ? NAN : o.fine[i]);
+		for (i = 0; i < SERIES_COARSE_SLOTS; i++)
+			p.coarse[i] = to_bf16(isinf(o.coarse[i]) ? NAN : o.coarse[i]);
+		p.last_sec = o.last_sec;
+		p.cur_min = o.cur_min;
+		p.last_min = o.last_min;
+		p.min_sum = o.min_sum;
+		p.min_count = o.min_count;
+		p.last_value = o.last_sec >= 0 ? o.fine[o.last_sec % SERIES_FINE_SLOTS] : NAN;
+	} else {
+		memcpy(&p, raw, sizeof p);
+	}
+	if (p.last_sec < -1 || p.last_sec > now + 60 || p.cur_min < -1 || p.cur_min > nowmin + 1 ||
+	    p.last_min < -1 || p.last_min > p.cur_min || p.min_count > 120 ||
+	    !isfinite(p.min_sum) || isinf(p.last_value) ||
+	    (p.last_sec >= 0 && p.cur_min != p.last_sec / 60))
 		return -1;
-	memcpy(s->fine, p->fine, sizeof s->fine);
-	memcpy(s->coarse, p->coarse, sizeof s->coarse);
+	memcpy(s->fine, p.fine, sizeof s->fine);
+	memcpy(s->coarse, p.coarse, sizeof s->coarse);
 	for (i = 0; i < SERIES_FINE_SLOTS; i++)
-		if (isinf(s->fine[i]))
-			s->fine[i] = NAN;
+		if (isinf(from_bf16(s->fine[i])))
+			s->fine[i] = BF16_NAN;
 	for (i = 0; i < SERIES_COARSE_SLOTS; i++)
-		if (isinf(s->coarse[i]))
-			s->coarse[i] = NAN;
-	s->last_sec = p->last_sec;
-	s->cur_min = p->cur_min;
-	s->last_min = p->last_min;
-	s->min_sum = p->min_sum;
-	s->min_count = p->min_count;
+		if (isinf(from_bf16(s->coarse[i])))
+			s->coarse[i] = BF16_NAN;
+	s->last_sec = p.last_sec;
+	s->cur_min = p.cur_min;
+	s->last_min = p.last_min;
+	s->min_sum = p.min_sum;
+	s->min_count = p.min_count;
+	s->last_value = p.last_sec >= 0 ? p.last_value : NAN;
 	return 0;
 }
 
 int
 metrics_store_load(struct metrics_store *ms, const char *path, int64_t now, struct berr *err)
 {
-	const size_t per_entry = METRIC_MAX * sizeof(struct ms_packed_series);
+	const size_t max_entry = METRIC_MAX * sizeof(struct ms_packed_series_v1);
 	struct ms_header h;
 	char *buf = NULL, key[MS_KEY_MAX + 1];
-	size_t len = 0, off, n;
-	int r = -1;
+	size_t len = 0, off, n, per_series, per_entry;
+	int r = -1, v1;
 
-	if (read_file(path, &buf, &len, sizeof h + (size_t)MS_ENTRIES_MAX * (2 + MS_KEY_MAX + per_entry),
+	if (read_file(path, &buf, &len, sizeof h + (size_t)MS_ENTRIES_MAX * (2 + MS_KEY_MAX + max_entry),
 		      err) < 0)
 		return berr_wrap(err, "loading the metrics history");
 	if (len < sizeof h) {
@@ -417,12 +479,15 @@ metrics_store_load(struct metrics_store *ms, const char *path, int64_t now, stru
 		goto out;
 	}
 	memcpy(&h, buf, sizeof h);
-	if (memcmp(h.magic, MS_MAGIC, 8) != 0 || h.metrics != METRIC_MAX ||
+	v1 = memcmp(h.magic, MS_MAGIC_V1, 8) == 0;
+	if ((!v1 && memcmp(h.magic, MS_MAGIC, 8) != 0) || h.metrics != METRIC_MAX ||
 	    h.fine_slots != SERIES_FINE_SLOTS || h.coarse_slots != SERIES_COARSE_SLOTS ||
 	    h.count > MS_ENTRIES_MAX) {
 		berr_set(err, BERR_INVALID, "`%s' is not a metrics history of this berth", path);
 		goto out;
 	}
+	per_series = v1 ? sizeof(struct ms_packed_series_v1) : sizeof(struct ms_packed_series);
+	per_entry = METRIC_MAX * per_series;
 	/* Check the whole layout before taking anything. */
 	for (off = sizeof h, n = 0; n < h.count; n++) {
 		uint16_t kl;
@@ -449,11 +514,8 @@ metrics_store_load(struct metrics_store *ms, const char *path, int64_t now, stru
 		key[kl] = '\0';
 		off += 2 + kl;
 		for (int m = 0; m < METRIC_MAX; m++) {
-			struct ms_packed_series p;
-
-			memcpy(&p, buf + off + (size_t)m * sizeof p, sizeof p);
 			series_init(&tmp[m]);
-			if (series_unpack(&tmp[m], &p, now) < 0)
+			if (series_unpack(&tmp[m], buf + off + (size_t)m * per_series, v1, now) < 0)
 				series_init(&tmp[m]);
 			if (tmp[m].last_sec >= 0 && tmp[m].last_sec > now - 24 * 3600)
 				fresh = 1;

@@ -3,7 +3,7 @@
  *
  * Each series keeps 1-second samples for 10 minutes (600 slots) and 1-minute
  * averages for 24 hours (1440 slots).  Appending is O(1); memory per series
- * is fixed (about 8 KiB); a store of N instances holds N * METRIC_MAX series.
+ * is fixed (about 4 KiB); a store of N instances holds N * METRIC_MAX series.
  * Not for: collecting samples (the session's stats poller does that).
  */
 #ifndef BERTH_METRICS_H
@@ -29,9 +29,12 @@ enum metric_id {
 #define SERIES_FINE_SLOTS 600		/* 1 s each: 10 minutes */
 #define SERIES_COARSE_SLOTS 1440	/* 1 min each: 24 hours */
 
+/* Points are bfloat16 (the top half of a float: 3 significant digits,
+ * a float's range), half the memory of floats, plenty for graphs. */
 struct series {
-	float fine[SERIES_FINE_SLOTS];
-	float coarse[SERIES_COARSE_SLOTS];
+	uint16_t fine[SERIES_FINE_SLOTS];
+	uint16_t coarse[SERIES_COARSE_SLOTS];
+	double last_value;	/* the newest sample exactly (the minute's sum) */
 	int64_t last_sec;	/* time of the newest fine sample, -1 none */
 	int64_t cur_min;	/* minute being accumulated */
 	double min_sum;

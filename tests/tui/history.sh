@@ -35,7 +35,7 @@ n2=$(count_samples)
 tui_quit
 
 # A corrupt file: reported, graphs start empty, the dashboard works.
-printf 'BERTHMH1 this is not a history' >"$hist"
+printf 'BERTHMH2 this is not a history' >"$hist"
 tui_start 80 24 --connect test:///default
 tui_wait 'graphs start empty' 10 "the corrupt history is reported"
 tui_wait 'graphs start empty: .*metrics-history. is not a metri' 2 "with the reason"
@@ -46,7 +46,7 @@ n3=$(count_samples)
 [ "${n3:-0}" -le 3 ] || fail "$n3 samples from a corrupt history"
 tui_quit
 # and at exit the file is replaced by a valid one
-head -c 8 "$hist" | grep -q BERTHMH1 || fail "no valid history written over the corrupt one"
+head -c 8 "$hist" | grep -q BERTHMH2 || fail "no valid history written over the corrupt one"
 tui_start 80 24 --connect test:///default
 tui_wait 'berth +1 instances' 10
 tui_expect_not 'metrics history' "the rewritten history loads without complaint"

@@ -85,9 +85,23 @@ main(void)
 	series_append(s, t0 + 1500 * 60, 1500);
 	n = series_get(s, t0 + 1500 * 60, 86400, out, 1440, &step);
 	is_int(n, 1440, "24 h is 1440 minute points");
-	ok(out[1438] == 1499.0f && out[0] == 61.0f, "the 1 min ring keeps the newest 24 hours");
+	/* points are bfloat16: 8 significant bits, under 0.4% off */
+	ok(fabs(out[1438] - 1499.0) <= 1499.0 * 0.004 && out[0] == 61.0f,
+	   "the 1 min ring keeps the newest 24 hours");
 
-	ok(sizeof(struct series) < 9 * 1024, "one series is bounded (under 9 KiB)");
+	ok(sizeof(struct series) < 4200, "one series is bounded (about 4 KiB: 16-bit points)");
+
+	/* Precision: small integers exact, anything within 0.4%, the newest
+	 * sample exact (series_last, the 1 s point of the current second). */
+	series_init(s);
+	series_append(s, t0, 123456789.0);
+	series_append(s, t0 + 1, 37.25);
+	series_append(s, t0 + 2, 1e-3);
+	series_append(s, t0 + 3, 100.0 / 3);
+	n = series_get(s, t0 + 3, 4, out, 4, &step);
+	ok(n == 4 && fabs(out[0] - 123456789.0) <= 123456789.0 * 0.004, "large rates kept within 0.4%");
+	ok(out[1] == 37.25f && fabs(out[2] - 1e-3) <= 1e-3 * 0.004, "exact where representable, small ones close");
+	ok(out[3] == (float)(100.0 / 3) && series_last(s) == 100.0 / 3, "the newest sample is exact");
 
 	{
 		struct metrics_store *ms = metrics_store_new();
@@ -191,6 +205,49 @@ main(void)
 		ok(metrics_store_load(back, path, now, &err) < 0 && err.code == ENOENT,
 		   "a missing history is ENOENT");
 		free(text);
+
+		/* A history written by the float version (BERTHMH1) still loads. */
+		{
+			struct v1_series {
+				float fine[SERIES_FINE_SLOTS];
+				float coarse[SERIES_COARSE_SLOTS];
+				int64_t last_sec, cur_min, last_min;
+				double min_sum;
+				uint32_t min_count, pad;
+			} v1s;
+			struct { char magic[8]; uint32_t metrics, fine, coarse, count; } hdr = {
+				"BERTHMH1", METRIC_MAX, SERIES_FINE_SLOTS, SERIES_COARSE_SLOTS, 1 };
+			const char *key = "kvm/localhost/older";
+			uint16_t kl = (uint16_t)strlen(key);
+			struct metrics_store *v1 = metrics_store_new();
+			int m;
+
+			memset(&v1s, 0, sizeof v1s);
+			for (i = 0; i < SERIES_FINE_SLOTS; i++)
+				v1s.fine[i] = NAN;
+			for (i = 0; i < SERIES_COARSE_SLOTS; i++)
+				v1s.coarse[i] = (i == (size_t)((now / 60 - 1) % SERIES_COARSE_SLOTS)) ? 12.5f : NAN;
+			v1s.fine[now % SERIES_FINE_SLOTS] = 12.5f;
+			v1s.last_sec = now;
+			v1s.cur_min = now / 60;
+			v1s.last_min = now / 60 - 1;
+			v1s.min_sum = 12.5;
+			v1s.min_count = 1;
+			f = fopen(path, "w");
+			fwrite(&hdr, sizeof hdr, 1, f);
+			fwrite(&kl, 2, 1, f);
+			fwrite(key, 1, kl, f);
+			for (m = 0; m < METRIC_MAX; m++)
+				fwrite(&v1s, sizeof v1s, 1, f);
+			fclose(f);
+			ok(metrics_store_load(v1, path, now, &err) == 0, "a version 1 (float) history loads");
+			b = metrics_store_get(v1, key, 0);
+			ok(b != NULL && series_last(&b[METRIC_CPU]) == 12.5, "with its newest value");
+			n = series_get(&b[METRIC_CPU], now, 3600, pts, 1440, &step);
+			ok(n == 60 && pts[58] == 12.5f && step == 60, "and its minutes");
+			unlink(path);
+			metrics_store_free(v1);
+		}
 		free(path);
 		metrics_store_free(ms);
 		metrics_store_free(back);
