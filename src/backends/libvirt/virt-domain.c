@@ -27,6 +27,8 @@
 /* Poll period while waiting for a shutdown to finish. */
 #define VIRT_SHUTDOWN_POLL_MS 100
 
+static void set_state(struct instance *inst, int state, int reason);
+
 static void
 virt_refresh_state(struct instance *inst, virDomainPtr dom)
 {
@@ -36,10 +38,7 @@ virt_refresh_state(struct instance *inst, virDomainPtr dom)
 		virt_reset_error();
 		return;
 	}
-	inst->state = virt_state_map(state);
-	instance_set_str(&inst->reason, virt_reason_text(state, reason));
-	if (inst->state != INST_RUNNING && inst->state != INST_PAUSED && inst->state != INST_SHUTDOWN)
-		inst->started = 0;
+	set_state(inst, state, reason);
 }
 
 /* The domain's UUID as text, without libvirt's printf per byte (the
@@ -65,13 +64,14 @@ uuid_string(virDomainPtr dom, char out[VIR_UUID_STRING_BUFLEN])
 	return 0;
 }
 
-struct instance *
-virt_instance_from(struct virt_conn *vc, virDomainPtr dom)
+/* The instance of dom with what needs no call to the daemon (name, UUID,
+ * where it lives) and a reference to dom. */
+static struct instance *
+instance_shell(struct virt_conn *vc, virDomainPtr dom)
 {
 	struct instance *inst;
 	struct virt_inst *vi;
 	char uuid[VIR_UUID_STRING_BUFLEN];
-	virDomainInfo info;
 	const char *name = virDomainGetName(dom);
 
 	inst = instance_new(name ? name : "", INST_VM);
@@ -84,17 +84,85 @@ virt_instance_from(struct virt_conn *vc, virDomainPtr dom)
 	inst->backend = &libvirt_backend_ops;
 	inst->conn = &vc->base;
 	instance_set_str(&inst->host, vc->host);
+	vi = xcalloc(1, sizeof *vi);
+	virDomainRef(dom);
+	vi->dom = dom;
+	inst->priv = vi;
+	return inst;
+}
+
+static void
+fill_from_info(struct instance *inst, virDomainPtr dom)
+{
+	virDomainInfo info;
+
 	if (virDomainGetInfo(dom, &info) == 0) {
 		inst->vcpus = info.nrVirtCpu;
 		inst->memory_kib = info.memory ? info.memory : info.maxMem;
 	} else {
 		virt_reset_error();
 	}
+}
+
+static void
+set_state(struct instance *inst, int state, int reason)
+{
+	inst->state = virt_state_map(state);
+	instance_set_str(&inst->reason, virt_reason_text(state, reason));
+	if (inst->state != INST_RUNNING && inst->state != INST_PAUSED && inst->state != INST_SHUTDOWN)
+		inst->started = 0;
+}
+
+struct instance *
+virt_instance_from(struct virt_conn *vc, virDomainPtr dom)
+{
+	struct instance *inst = instance_shell(vc, dom);
+
+	if (inst == NULL)
+		return NULL;
+	fill_from_info(inst, dom);
 	virt_refresh_state(inst, dom);
-	vi = xcalloc(1, sizeof *vi);
-	virDomainRef(dom);
-	vi->dom = dom;
-	inst->priv = vi;
+	return inst;
+}
+
+/* The same from one record of virConnectGetAllDomainStats (state, balloon,
+ * vcpu): no call per domain, which over a daemon's socket is a round trip
+ * each.  Fields a driver does not send are asked for as before. */
+static struct instance *
+virt_instance_from_record(struct virt_conn *vc, virDomainStatsRecordPtr rec)
+{
+	struct instance *inst;
+	int i, state = -1, reason = 0, have_vcpu = 0, have_mem = 0;
+	unsigned long long cur = 0, max = 0;
+	unsigned int vcpus = 0;
+
+	for (i = 0; i < rec->nparams; i++) {
+		const virTypedParameter *p = &rec->params[i];
+
+		if (p->type == VIR_TYPED_PARAM_INT && strcmp(p->field, "state.state") == 0)
+			state = p->value.i;
+		else if (p->type == VIR_TYPED_PARAM_INT && strcmp(p->field, "state.reason") == 0)
+			reason = p->value.i;
+		else if (p->type == VIR_TYPED_PARAM_ULLONG && strcmp(p->field, "balloon.current") == 0)
+			cur = p->value.ul, have_mem = 1;
+		else if (p->type == VIR_TYPED_PARAM_ULLONG && strcmp(p->field, "balloon.maximum") == 0)
+			max = p->value.ul, have_mem = 1;
+		else if (p->type == VIR_TYPED_PARAM_UINT && strcmp(p->field, "vcpu.current") == 0)
+			vcpus = p->value.ui, have_vcpu = 1;
+	}
+	inst = instance_shell(vc, rec->dom);
+	if (inst == NULL)
+		return NULL;
+	if (have_vcpu && have_mem && (cur || max)) {
+		inst->vcpus = (int)vcpus;
+		inst->memory_kib = cur ? cur : max;
+	} else {
+		fill_from_info(inst, rec->dom);
+	}
+	if (state >= 0)
+		set_state(inst, state, reason);
+	else
+		virt_refresh_state(inst, rec->dom);
 	return inst;
 }
 
@@ -147,8 +215,24 @@ virt_list(struct bconn *c, struct inst_list *out, struct berr *err)
 {
 	struct virt_conn *vc = virt_conn_of(c);
 	virDomainPtr *doms = NULL;
+	virDomainStatsRecordPtr *recs = NULL;
 	int n, i;
 
+	/* One call for every domain's state, vCPUs and memory where the driver
+	 * has it; else the list and a few calls per domain. */
+	n = virConnectGetAllDomainStats(vc->conn, VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_BALLOON |
+					VIR_DOMAIN_STATS_VCPU, &recs, 0);
+	if (n >= 0) {
+		for (i = 0; i < n; i++) {
+			struct instance *inst = virt_instance_from_record(vc, recs[i]);
+
+			if (inst != NULL)
+				inst_list_push(out, inst);
+		}
+		virDomainStatsRecordListFree(recs);
+		return 0;
+	}
+	virt_reset_error();
 	n = virConnectListAllDomains(vc->conn, &doms, 0);
 	if (n < 0)
 		return virt_err(err, "listing domains of %s", c->uri);
