@@ -668,7 +668,7 @@ virt_stats(struct bconn *c, struct instance **v, size_t n, struct inst_stats *ou
 	if (nrec < 0)
 		return virt_err(err, "reading domain statistics of %s", c->uri);
 	ts = now_ms();
-	/* Match records to instances through a map (by UUID, else by name):
+	/* Match records to instances through a map (by name, else by UUID):
 	 * a linear search per record was quadratic with 1,000 domains. */
 	{
 		struct smap *by_key = smap_new(NULL), *by_name = smap_new(NULL);
@@ -683,12 +683,18 @@ virt_stats(struct bconn *c, struct instance **v, size_t n, struct inst_stats *ou
 			const char *name;
 			uintptr_t idx = 0;
 
-			if (uuid_string(recs[r]->dom, uuid) < 0)
-				virt_reset_error();
-			if (uuid[0])
-				idx = (uintptr_t)smap_get(by_key, uuid);
-			if (idx == 0 && (name = virDomainGetName(recs[r]->dom)) != NULL)
+			/* By name first: libvirt formats the UUID into its debug
+			 * log on every virDomainGetUUID, a printf per byte, 1,000
+			 * times a second.  A domain renamed since the last list
+			 * is found by its UUID. */
+			if ((name = virDomainGetName(recs[r]->dom)) != NULL)
 				idx = (uintptr_t)smap_get(by_name, name);
+			if (idx == 0) {
+				if (uuid_string(recs[r]->dom, uuid) < 0)
+					virt_reset_error();
+				if (uuid[0])
+					idx = (uintptr_t)smap_get(by_key, uuid);
+			}
 			if (idx == 0)
 				continue;
 			out[idx - 1].ts_ms = ts;
