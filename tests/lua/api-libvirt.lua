@@ -128,6 +128,18 @@ T.ok(berth.json.encode(setmetatable({}, {})) == "{}", "empty table encodes as {}
 local cyc = {}; cyc.self = cyc
 T.is(select(1, berth.json.encode(cyc)), nil, "a cycle is refused, not a crash")
 
+-- Snapshots (the test driver keeps them): one is taken, a second of the
+-- same name is refused, so the first really exists.
+do
+  local sv = berth.get("test")
+  local r, serr = sv:snapshot("lua-snap-1")
+  T.is(r, true, "inst:snapshot(name) takes a snapshot", serr)
+  local r2, serr2 = sv:snapshot("lua-snap-1")
+  T.is(r2, nil, "a second snapshot of the same name is refused")
+  T.like(serr2, "lua%-snap%-1", "... with a message naming it")
+  T.ok(not pcall(sv.snapshot, sv), "inst:snapshot() without a name raises")
+end
+
 -- Options.
 T.is(berth.option("stats_interval"), 1, "option default")
 berth.set("stats_interval", 5)

@@ -13,7 +13,12 @@ mkdir -p "$marks"
 timeout 30 "$BERTH" run -e "berth.connect('exec:touch $marks/unsandboxed', 'remote')" >"$out" 2>&1
 [ -e "$marks/unsandboxed" ] || fail "outside the sandbox, an exec: URI did not run its command: $(cat "$out")"
 rm -f "$marks/unsandboxed"
-timeout 60 "$BERTH" --connect test:///default run --sandbox "$top_srcdir/tests/lua/sandbox-escapes.lua" "$marks" >"$out" 2>&1
+mods="$BERTH_TEST_TMP/mods"
+mkdir -p "$mods"
+echo 'return { evil = true }' >"$mods/evil.lua"
+timeout 30 "$BERTH" run -e "package.path = '$mods/?.lua;' .. package.path; assert(require('evil').evil)" >"$out" 2>&1 || \
+	fail "outside the sandbox, $mods/evil.lua does not load, so refusing it proves nothing: $(cat "$out")"
+timeout 60 "$BERTH" --connect test:///default run --sandbox "$top_srcdir/tests/lua/sandbox-escapes.lua" "$marks" "$mods" >"$out" 2>&1
 rc=$?
 cat "$out"
 [ $rc -eq 0 ] || fail "sandbox-escapes.lua exited $rc"
