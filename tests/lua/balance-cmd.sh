@@ -33,6 +33,21 @@ grep -q "^a[12] " "$out" && fail "a 2-vCPU VM was moved past overcommit_warn"
 [ "$(grep -c "nodeB.xml" "$out")" -eq 1 ] || fail "want exactly one move with overcommit_warn 25"
 rm -f "$BERTH_CONFIG_DIR/init.lua"
 
+# Without --yes it asks (berth.confirm); with no terminal to ask on the
+# answer is no: nothing is moved, no migration tried.
+run "balance --by-vcpus" >"$out" 2>&1 </dev/null || fail "balance without --yes: $(cat "$out")"
+cat "$out"
+grep -q "^nothing moved" "$out" || fail "balance without a confirmation did not say nothing moved"
+grep -q "not supported\|^moved " "$out" && fail "balance moved without a confirmation"
+# On a terminal, "y" performs them (here: the driver refuses each).
+if command -v script >/dev/null 2>&1; then
+	printf 'y\n' | timeout 60 script -qec "'$BERTH' --connect 'test://$a' --connect 'test://$b' balance --by-vcpus" /dev/null \
+		>"$out" 2>&1
+	cat "$out"
+	grep -q "perform [0-9]* move(s)? \[y/N\]" "$out" || fail "balance did not ask on the terminal"
+	grep -q "not supported" "$out" || fail "after yes, no migration was tried"
+fi
+
 # Performing: the test driver cannot migrate; each failure is reported.
 run "balance --yes --by-vcpus" >"$out" 2>&1
 rc=$?
