@@ -93,6 +93,23 @@ has "$OUT" "test" "list with one unreachable URI"
 run 4 list --names --connect "qemu+unix:///system?socket=$BERTH_TEST_TMP/no-such-sock"
 has "$ERR" "$BERTH_TEST_TMP/no-such-sock" "unreachable socket error"
 
+# Filters by host: a glob that matches lists the domain, one that does not
+# lists nothing (and is not an error).
+run 0 list --names --host 'local*' --connect "$U"
+has "$OUT" "test" "list --host local*"
+run 0 list --names --host 'elsewhere*' --connect "$U"
+[ -s "$OUT" ] && fail "list --host elsewhere* listed: $(cat "$OUT")"
+
+# stats --watch: a header and a row per round, --count rounds, then exit 0,
+# at about --interval apart.
+start=$(date +%s)
+run 0 stats --watch --interval 1 --count 3 test --connect "$U"
+[ "$(grep -c '^NAME ' "$OUT")" -eq 3 ] || fail "stats --watch --count 3: $(grep -c '^NAME ' "$OUT") rounds"
+[ "$(grep -c '^test ' "$OUT")" -eq 3 ] || fail "stats --watch --count 3: not a row per round"
+[ $(( $(date +%s) - start )) -ge 2 ] || fail "stats --watch --interval 1 did not wait between rounds"
+run 0 stats --json --count 2 test --connect "$U"
+has "$OUT" '"name": "test"' "stats --json --count 2"
+
 # The test driver has no consoles: exit 5 (not supported) with the reason.
 run 5 console test --no-stdin --timeout 2 --connect "$U"
 has "$ERR" "console" "console on the test driver"
