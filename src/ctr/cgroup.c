@@ -223,6 +223,21 @@ read_keyed(const char *dir, const char *file, const char *key, uint64_t *out)
 	return -1;
 }
 
+/* Controller i has a directory and is the first of those co-mounted with
+ * it (cpu,cpuacct share one): the one to act on for their hierarchy. */
+static int
+v1_first(const struct cgroup *cg, int i)
+{
+	int j;
+
+	if (cg->v1_dir[i] == NULL)
+		return 0;
+	for (j = 0; j < i; j++)
+		if (cg->v1_dir[j] && strcmp(cg->v1_dir[j], cg->v1_dir[i]) == 0)
+			return 0;
+	return 1;
+}
+
 static char *
 join_dir(const char *mount, const char *rel)
 {
@@ -369,7 +384,7 @@ cgroup_in_use(const char *dir)
 int
 cgroup_create(struct cgroup *cg, const char *rel, struct berr *err)
 {
-	int i, j, dup;
+	int i;
 
 	if (cgroup_open(cg, rel, err) < 0)
 		return -1;
@@ -388,13 +403,7 @@ cgroup_create(struct cgroup *cg, const char *rel, struct berr *err)
 			goto fail;
 	}
 	for (i = 0; i < CGC_NCTRL; i++) {
-		if (cg->v1_dir[i] == NULL)
-			continue;
-		dup = 0;
-		for (j = 0; j < i; j++)
-			if (cg->v1_dir[j] && strcmp(cg->v1_dir[j], cg->v1_dir[i]) == 0)
-				dup = 1;
-		if (dup)
+		if (!v1_first(cg, i))
 			continue;
 		if (mkdir_levels(layout.v1_mount[i], rel, i == CGC_CPUSET ? v1_cpuset_inherit : NULL,
 				 NULL, err) < 0)
@@ -642,16 +651,10 @@ int
 cgroup_open_tasks(struct cgroup *cg, int fds[CGC_NCTRL], struct berr *err)
 {
 	char path[PATH_MAX];
-	int i, j, dup, n = 0;
+	int i, n = 0;
 
 	for (i = 0; i < CGC_NCTRL; i++) {
-		if (cg->v1_dir[i] == NULL)
-			continue;
-		dup = 0;
-		for (j = 0; j < i; j++)
-			if (cg->v1_dir[j] && strcmp(cg->v1_dir[j], cg->v1_dir[i]) == 0)
-				dup = 1;
-		if (dup)
+		if (!v1_first(cg, i))
 			continue;
 		snprintf(path, sizeof path, "%s/tasks", cg->v1_dir[i]);
 		fds[n] = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -707,19 +710,13 @@ int
 cgroup_add_pid(struct cgroup *cg, pid_t pid, struct berr *err)
 {
 	char buf[32];
-	int i, j, dup;
+	int i;
 
 	snprintf(buf, sizeof buf, "%d", (int)pid);
 	if (cg->v2_dir && write_str(cg->v2_dir, "cgroup.procs", buf, err) < 0)
 		return -1;
 	for (i = 0; i < CGC_NCTRL; i++) {
-		if (cg->v1_dir[i] == NULL)
-			continue;
-		dup = 0;
-		for (j = 0; j < i; j++)
-			if (cg->v1_dir[j] && strcmp(cg->v1_dir[j], cg->v1_dir[i]) == 0)
-				dup = 1;
-		if (!dup && write_str(cg->v1_dir[i], "cgroup.procs", buf, err) < 0)
+		if (v1_first(cg, i) && write_str(cg->v1_dir[i], "cgroup.procs", buf, err) < 0)
 			return -1;
 	}
 	return 0;
