@@ -36,6 +36,7 @@ main(int argc, char **argv)
 
 	setlocale(LC_ALL, "");
 	signal(SIGPIPE, SIG_IGN);
+	util_set_oom_hook(util_oom_report);
 	backend_register_builtin();
 
 	/* Global options before the command. */

@@ -18,18 +18,32 @@
 
 static void (*oom_hook)(void);
 
-void
-util_set_oom_hook(void (*hook)(void))
+void (*util_set_oom_hook(void (*hook)(void)))(void)
 {
+	void (*old)(void) = oom_hook;
+
 	oom_hook = hook;
+	return old;
 }
 
+void
+util_oom_report(void)
+{
+	static const char msg[] = ": out of memory\n";
+	const char *prog = program_invocation_short_name;
+
+	if (write(STDERR_FILENO, prog, strlen(prog)) < 0 ||
+	    write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+		return;
+}
+
+/* The core never prints: the front-end's hook says what happened (and puts
+ * the terminal back); the core only stops. */
 void
 util_oom(void)
 {
 	if (oom_hook != NULL)
 		oom_hook();
-	fputs("berth: out of memory\n", stderr);
 	abort();
 }
 

@@ -16,8 +16,13 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Called on allocation failure before abort(): restore the terminal. */
-void util_set_oom_hook(void (*hook)(void));
+/* Called on allocation failure before abort(): the front-end restores the
+ * terminal and says so (the core itself prints nothing).  Returns the hook
+ * it replaces, so a front-end layer can chain to the one below. */
+void (*util_set_oom_hook(void (*hook)(void)))(void);
+/* A hook the programs' main() install (the core never calls it by itself):
+ * "<program>: out of memory" on stderr, with write(2) only. */
+void util_oom_report(void);
 void util_oom(void) __attribute__((noreturn));
 
 int64_t now_ms(void);		/* CLOCK_MONOTONIC in ms */

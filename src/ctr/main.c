@@ -1176,6 +1176,7 @@ main(int argc, char **argv)
 	int i;
 
 	signal(SIGPIPE, SIG_IGN);
+	util_set_oom_hook(util_oom_report);
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--root") == 0 && i + 1 < argc) {
 			opt_root = argv[i + 1];

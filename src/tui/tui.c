@@ -96,12 +96,16 @@ bench_note(const char *fmt, ...)
 }
 static int sig_write_fd = -1;
 static SCREEN *active_screen;
+/* The hook that was in place before the dashboard (it reports the failure). */
+static void (*outer_oom_hook)(void);
 
 static void
 tui_oom_hook(void)
 {
 	if (active_screen != NULL)
 		endwin();
+	if (outer_oom_hook != NULL)
+		outer_oom_hook();
 }
 
 static void
@@ -1240,10 +1244,10 @@ tui_main(struct session *s, int argc, char **argv)
 	loop = s->loop;
 
 	take_failures(s, &ui->conn_failures, &ui->nconn_failures, &ui->nconn_shown);
-	util_set_oom_hook(tui_oom_hook);
+	outer_oom_hook = util_set_oom_hook(tui_oom_hook);
 	if (setup_terminal(ui, &err) < 0) {
 		fprintf(stderr, "berth: dashboard: %s\n", err.msg);
-		util_set_oom_hook(NULL);
+		util_set_oom_hook(outer_oom_hook);
 		tui_free(ui);
 		return 1;
 	}
@@ -1251,7 +1255,7 @@ tui_main(struct session *s, int argc, char **argv)
 	if (setup_signals(ui, &err) < 0) {
 		restore_terminal();
 		fprintf(stderr, "berth: dashboard: %s\n", err.msg);
-		util_set_oom_hook(NULL);
+		util_set_oom_hook(outer_oom_hook);
 		tui_free(ui);
 		return 1;
 	}
@@ -1330,7 +1334,7 @@ tui_main(struct session *s, int argc, char **argv)
 	restore_terminal();
 	history_save(ui, 1);
 	teardown_signals(ui);
-	util_set_oom_hook(NULL);
+	util_set_oom_hook(outer_oom_hook);
 	active_ui = NULL;
 	tui_free(ui);
 	return rc;

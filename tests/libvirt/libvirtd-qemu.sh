@@ -49,6 +49,16 @@ state() {
 		sed -n "s/.*\"name\":\"$1\"[^}]*\"state\":\"\([a-z]*\)\".*/\1/p"
 }
 
+# field NAME KEY: a number berth reports for NAME in list --json.
+field() {
+	timeout 60 "$BERTH" list --json --connect "$U" 2>/dev/null | tr -d '\n ' |
+		sed -n "s/.*\"name\":\"$1\"[^}]*\"$2\":\([0-9]*\).*/\1/p"
+}
+# within V LO HI: LO <= V <= HI (V a number).
+within() {
+	[ -n "$1" ] && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]
+}
+
 NAME="berth lv1"
 cat >"$BERTH_TEST_TMP/lv1.xml" <<EOF
 <domain type='qemu'>
@@ -73,9 +83,18 @@ cat >"$BERTH_TEST_TMP/lv1.xml" <<EOF
 EOF
 
 # ---- define from XML, start, list
+t_def=$(date +%s)
 b define --backend libvirt --host "$U" "$BERTH_TEST_TMP/lv1.xml" || { show; fail "define from XML"; }
 [ "$(state berthlv1)" = stopped ] || { show; fail "a defined domain should be stopped, is \`$(state berthlv1)'"; }
+[ "$(field berthlv1 started)" = 0 ] || fail "a stopped domain has a start time: $(field berthlv1 started)"
+t_start=$(date +%s)
 b start "$NAME" || { show; fail "start \`$NAME'"; }
+# Each berth below is a new process: the times come from the domain's
+# metadata (created) and its QEMU process (started), not from memory.
+v=$(field berthlv1 created)
+within "$v" "$t_def" "$(date +%s)" || fail "created should be the define time (from $t_def), is \`$v'"
+v=$(field berthlv1 started)
+within "$v" "$((t_start - 1))" "$(date +%s)" || fail "started should be the start time (from $t_start), is \`$v'"
 b list --json || { show; fail "list --json"; }
 tr -d '\n ' <"$OUT" | grep -q "\"name\":\"berthlv1\"" || { show; fail "list --json does not show \`$NAME'"; }
 [ "$(state "berthlv1")" = running ] || { show; fail "\`$NAME' should be running, is \`$(state berthlv1)'"; }

@@ -15,6 +15,8 @@ T.is(vm.kind, "vm", "inst.kind")
 T.is(vm.backend, "libvirt", "inst.backend")
 T.is(vm.host, "localhost", "inst.host")
 T.is(vm.state, "running", "inst.state")
+T.is(vm.created, 0, "a domain berth did not define has no created time")
+T.is(vm.started, 0, "a domain running before berth saw it, not from a local QEMU, has no start time")
 T.is(math.type(vm.vcpus), "integer", "inst.vcpus is an integer")
 T.ok(vm.memory > 0, "inst.memory in KiB", vm.memory)
 T.like(vm.uuid, "^%x+%-%x+%-", "inst.uuid")
@@ -76,14 +78,28 @@ T.is(nerr, "exec: not supported by backend libvirt", "... saying it is not suppo
 -- Create from XML, then lifecycle, then undefine.
 local xml = [[<domain type='test'><name>luatest1</name><memory>65536</memory>
 <vcpu>1</vcpu><os><type>hvm</type></os></domain>]]
+local t0 = os.time()
 local nv, cerr = berth.create { backend = "libvirt", xml = xml }
 T.ok(nv ~= nil, "berth.create{xml = ...}", cerr)
 if nv then
   T.is(nv.state, "stopped", "created domain is stopped")
+  T.ok(nv.created >= t0 and nv.created <= os.time(), "inst.created is when berth defined it", nv.created)
+  T.is(nv.started, 0, "a stopped domain has no start time")
   T.is(nv:start(), true, "start() the new domain")
   T.is(nv.state, "running", "state after start")
+  T.ok(nv.started >= t0 and nv.started <= os.time(), "inst.started is when berth started it", nv.started)
+  local again = berth.get("luatest1")
+  T.is(again and again.created, nv.created, "created is read back from the domain's metadata")
+  T.is(again and again.started, nv.started, "started is kept by the connection")
+  T.like(berth.cmd("info luatest1"), "created: +%d%d%d%d%-", "info shows the created time")
+  -- Redefining keeps the time it was first created.
+  local xml2 = xml:gsub("<vcpu>1", "<uuid>" .. nv.uuid .. "</uuid><vcpu>2")
+  local nv2, rerr = berth.create { backend = "libvirt", xml = xml2 }
+  T.ok(nv2 ~= nil, "redefine the domain with its UUID", rerr)
+  T.is(nv2 and nv2.created, nv.created, "redefining a domain keeps its created time")
   T.is(nv:destroy(), true, "destroy()")
   T.is(nv.state, "stopped", "state after destroy")
+  T.is(nv.started, 0, "a destroyed domain has no start time")
   T.is(nv:undefine(), true, "undefine()")
   T.is(berth.get("luatest1"), nil, "undefined domain is gone")
   nv:close()

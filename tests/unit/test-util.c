@@ -1,16 +1,57 @@
 /*
  * test-util.c - helpers: globbing, edit distance, size parsing, formatting,
- * the string map.
+ * the string map, out of memory (the core reports nothing itself).
  */
 #include "config.h"
 
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/util.h"
 #include "core/dirs.h"
 #include "tap.h"
+
+static int hook_ran;
+static void inner_hook(void) { hook_ran = 1; }
+static void (*outer_hook)(void);
+static void chained_hook(void) { inner_hook(); outer_hook(); }
+
+/* Runs util_oom() in a child with hook installed; returns what the child wrote
+ * on stderr (static buffer) and its wait status in *status. */
+static const char *
+oom_child(void (*hook)(void), int chain, int *status)
+{
+	static char out[256];
+	int p[2];
+	ssize_t n, len = 0;
+	pid_t pid;
+
+	if (pipe(p) < 0)
+		return "pipe failed";
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], STDERR_FILENO);
+		close(p[0]);
+		if (chain) {
+			util_set_oom_hook(hook);
+			outer_hook = util_set_oom_hook(chained_hook);
+		} else {
+			util_set_oom_hook(hook);
+		}
+		util_oom();
+	}
+	close(p[1]);
+	while (len < (ssize_t)sizeof(out) - 1 && (n = read(p[0], out + len, sizeof(out) - 1 - len)) > 0)
+		len += n;
+	out[len] = 0;
+	close(p[0]);
+	waitpid(pid, status, 0);
+	return out;
+}
 
 static int freed;
 static void count_free(void *p) { freed++; free(p); }
@@ -84,6 +125,21 @@ main(void)
 		is_int(freed, 2501, "replacing frees the old value");
 		smap_free(m);
 		is_int(freed, 5001, "freeing the map frees every value (5001 values were made)");
+	}
+	{
+		int st = 0;
+		const char *out;
+
+		out = oom_child(NULL, 0, &st);
+		ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT, "out of memory aborts");
+		is_str(out, "", "the core prints nothing on out of memory by itself");
+		out = oom_child(util_oom_report, 0, &st);
+		is_str(out, "test-util: out of memory\n", "the front-end's report hook names the program");
+		out = oom_child(util_oom_report, 1, &st);
+		ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT &&
+		   strcmp(out, "test-util: out of memory\n") == 0,
+		   "a hook set over another gets it back and can chain to it");
+		ok(!hook_ran, "hooks ran only in the children");
 	}
 	return tap_done();
 }

@@ -271,6 +271,7 @@ virt_close(struct bconn *c)
 		virConnectUnregisterCloseCallback(vc->conn, virt_on_close);
 	virConnectClose(vc->conn);
 	virt_reset_error();
+	virt_times_free(vc);
 	free(vc->host);
 	free(vc->base.uri);
 	free(vc);

@@ -216,6 +216,7 @@ virt_list(struct bconn *c, struct inst_list *out, struct berr *err)
 	struct virt_conn *vc = virt_conn_of(c);
 	virDomainPtr *doms = NULL;
 	virDomainStatsRecordPtr *recs = NULL;
+	size_t first = out->n;
 	int n, i;
 
 	/* One call for every domain's state, vCPUs and memory where the driver
@@ -230,6 +231,7 @@ virt_list(struct bconn *c, struct inst_list *out, struct berr *err)
 				inst_list_push(out, inst);
 		}
 		virDomainStatsRecordListFree(recs);
+		virt_times_fill(vc, out->v + first, out->n - first);
 		return 0;
 	}
 	virt_reset_error();
@@ -244,6 +246,7 @@ virt_list(struct bconn *c, struct inst_list *out, struct berr *err)
 		virDomainFree(doms[i]);
 	}
 	free(doms);
+	virt_times_fill(vc, out->v + first, out->n - first);
 	return 0;
 }
 
@@ -267,6 +270,10 @@ virt_get(struct bconn *c, const char *name, struct instance **out, struct berr *
 		return virt_err(err, "looking up domain `%s' at %s", name, c->uri);
 	}
 	*out = virt_instance_from(vc, dom);
+	if (*out != NULL) {
+		virt_times_read_created(vc, *out, dom);
+		virt_times_fill(vc, out, 1);
+	}
 	virDomainFree(dom);
 	if (*out == NULL)
 		return berr_set(err, ENOMEM, "domain `%s': out of memory", name);
@@ -290,6 +297,34 @@ virt_default_domain_type(struct virt_conn *vc)
 	return type;
 }
 
+/* When the domain called name was created, if it exists (redefining it
+ * keeps that time), else 0. */
+static int64_t
+created_before(struct virt_conn *vc, const char *name)
+{
+	virDomainPtr old = virDomainLookupByName(vc->conn, name);
+	int64_t when = virt_times_created_of(old);
+
+	if (old != NULL)
+		virDomainFree(old);
+	virt_reset_error();
+	return when;
+}
+
+/* After a define: the domain's metadata says when it was created (the old
+ * time when it was redefined, else now).  A driver without metadata loses
+ * only the time, not the define. */
+static void
+keep_created(struct virt_conn *vc, virDomainPtr dom, int64_t before)
+{
+	struct berr ignored = { 0 };
+
+	if (virt_times_created_of(dom) != 0)
+		return;
+	if (virt_times_mark_created(vc, dom, before ? before : time(NULL), &ignored) < 0)
+		virt_reset_error();
+}
+
 int
 virt_define(struct bconn *c, const struct define_spec *spec, struct instance **out, struct berr *err)
 {
@@ -297,6 +332,7 @@ virt_define(struct bconn *c, const struct define_spec *spec, struct instance **o
 	char *xml = NULL, *xml_name = NULL;
 	const char *label = spec->name ? spec->name : "(unnamed)";
 	virDomainPtr dom;
+	int64_t created = 0;
 	int rc = -1;
 
 	if (out != NULL)
@@ -311,6 +347,7 @@ virt_define(struct bconn *c, const struct define_spec *spec, struct instance **o
 		}
 		if (xml_name != NULL)
 			label = xml_name;
+		created = created_before(vc, label);
 		dom = virDomainDefineXML(vc->conn, spec->xml);
 	} else if (spec->json != NULL) {
 		if (virt_xml_from_json(spec->json, spec->name, virt_default_domain_type(vc), &xml, err) < 0) {
@@ -320,6 +357,7 @@ virt_define(struct bconn *c, const struct define_spec *spec, struct instance **o
 		xml_name = virt_xml_name(xml);
 		if (xml_name != NULL)
 			label = xml_name;
+		created = created_before(vc, label);
 		dom = virDomainDefineXML(vc->conn, xml);
 	} else {
 		return berr_set(err, BERR_INVALID, "defining domain `%s': neither XML nor JSON given", label);
@@ -328,6 +366,7 @@ virt_define(struct bconn *c, const struct define_spec *spec, struct instance **o
 		virt_err(err, "defining domain `%s' at %s", label, c->uri);
 		goto out;
 	}
+	keep_created(vc, dom, created);
 	if (out != NULL) {
 		*out = virt_instance_from(vc, dom);
 		if (*out == NULL) {
@@ -335,6 +374,7 @@ virt_define(struct bconn *c, const struct define_spec *spec, struct instance **o
 			virDomainFree(dom);
 			goto out;
 		}
+		virt_times_fill(vc, out, 1);
 	}
 	virDomainFree(dom);
 	rc = 0;
@@ -359,10 +399,19 @@ out:
 	return 0; \
 } while (0)
 
+static int
+virt_create_noting(struct instance *inst, virDomainPtr dom)
+{
+	if (virDomainCreate(dom) < 0)
+		return -1;
+	virt_times_started_now(virt_conn_of(inst->conn), inst);
+	return 0;
+}
+
 int
 virt_start(struct instance *inst, struct berr *err)
 {
-	VIRT_DOM_OP(inst, err, "starting", virDomainCreate(dom_));
+	VIRT_DOM_OP(inst, err, "starting", virt_create_noting(inst, dom_));
 }
 
 /* Drivers disagree on the error for pausing a paused domain (the test

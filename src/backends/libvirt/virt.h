@@ -33,6 +33,8 @@ struct virt_conn {
 	struct virt_console *consoles;	/* open console pumps */
 	int closed;			/* the connection went away (close callback) */
 	int stats_no_nowait;		/* the driver refuses ..._STATS_NOWAIT */
+	int local_qemu;			/* 1 the daemon's QEMUs are in our /proc, -1 not, 0 unknown */
+	struct smap *times;		/* UUID -> struct virt_time (virt-times.c) */
 };
 
 /* instance->priv */
@@ -98,6 +100,21 @@ char *virt_xml_name(const char *xml);
 int virt_console_open(struct instance *inst, int *fd_out, struct berr *err);
 /* Tear down every console pump of a connection (on close). */
 void virt_console_close_all(struct virt_conn *vc);
+
+/* ---- virt-times.c ---- */
+/* created and started of v[0..n) (instances of vc with their handles), from
+ * what this connection remembers, the QEMU processes of a local daemon (one
+ * pass over /proc) and the domains' metadata where read before. */
+void virt_times_fill(struct virt_conn *vc, struct instance **v, size_t n);
+/* berth has just started inst's domain. */
+void virt_times_started_now(struct virt_conn *vc, struct instance *inst);
+/* inst->created from dom's berth metadata (read once per connection). */
+void virt_times_read_created(struct virt_conn *vc, struct instance *inst, virDomainPtr dom);
+/* The created time in dom's metadata, 0 when none (dom may be NULL). */
+int64_t virt_times_created_of(virDomainPtr dom);
+/* Write "created at `when'" into dom's persistent metadata. */
+int virt_times_mark_created(struct virt_conn *vc, virDomainPtr dom, int64_t when, struct berr *err);
+void virt_times_free(struct virt_conn *vc);
 
 /* ---- virt-domain.c ---- */
 int virt_list(struct bconn *c, struct inst_list *out, struct berr *err);
