@@ -1,5 +1,6 @@
 /*
- * cmd-stats.c - `berth stats [NAME...]`: CPU, memory, disk and network rates,
+ * cmd-stats.c - `berth stats [NAME...]`: CPU, memory, disk and network rates
+ * (bytes, and with --wide operations and packets per second),
  * once (two samples --interval apart) or continuously with --watch.
  */
 #include "config.h"
@@ -38,48 +39,55 @@ rates_json(const struct instance *inst, const struct inst_rates *r, const struct
 	json_object_object_add(o, "disk_write_iops", json_object_new_double(r->blk_wr_iops));
 	json_object_object_add(o, "net_rx_bps", json_object_new_double(r->net_rx_bps));
 	json_object_object_add(o, "net_tx_bps", json_object_new_double(r->net_tx_bps));
+	json_object_object_add(o, "net_rx_pps", json_object_new_double(r->net_rx_pps));
+	json_object_object_add(o, "net_tx_pps", json_object_new_double(r->net_tx_pps));
 	return o;
 }
 
+/* Rates as "1.5K" (bytes) or "12.3" (per second counts). */
 static void
-print_table(struct cmd_ctx *ctx, struct inst_list *l, struct inst_rates *r, struct inst_stats *st)
+fmt_rate(char *buf, size_t len, double v, int bytes)
 {
-	static const char *const hdr[] = { "NAME", "HOST", "CPU%", "HOST%", "MEM", "DISK-R/s",
-					   "DISK-W/s", "NET-RX/s", "NET-TX/s" };
-	struct table *t = table_new(9, hdr);
+	if (bytes)
+		fmt_bytes(buf, len, v);
+	else
+		snprintf(buf, len, v >= 100 ? "%.0f" : "%.1f", v);
+}
+
+/* The table: NAME HOST CPU% HOST% MEM, then the disk and network rates;
+ * --wide adds disk operations and network packets per second. */
+static void
+print_table(struct cmd_ctx *ctx, struct inst_list *l, struct inst_rates *r, struct inst_stats *st, int wide)
+{
+	static const char *const hdr[] = { "NAME", "HOST", "CPU%", "HOST%", "MEM", "DISK-R/s", "DISK-W/s",
+					   "NET-RX/s", "NET-TX/s", "RD-OPS/s", "WR-OPS/s", "RX-PKT/s",
+					   "TX-PKT/s" };
+	int ncol = wide ? 13 : 9;
+	struct table *t = table_new(ncol, hdr);
 	size_t i;
 	int c;
 
-	for (c = 2; c < 9; c++)
+	for (c = 2; c < ncol; c++)
 		table_align_right(t, c);
 	for (i = 0; i < l->n; i++) {
-		char cpu[16], hcpu[16], mem[16], a[16], b[16], d[16], e[16];
-		const char *row[9];
+		char cell[13][16];
+		const char *row[13];
+		const double v[] = { r[i].blk_rd_bps, r[i].blk_wr_bps, r[i].net_rx_bps, r[i].net_tx_bps,
+				     r[i].blk_rd_iops, r[i].blk_wr_iops, r[i].net_rx_pps, r[i].net_tx_pps };
 
-		if (!st[i].valid) {
-			row[0] = l->v[i]->name;
-			row[1] = l->v[i]->host;
-			for (c = 2; c < 9; c++)
-				row[c] = "-";
-			table_add(t, row);
-			continue;
-		}
-		snprintf(cpu, sizeof cpu, "%.1f", r[i].cpu_pct_vcpus);
-		snprintf(hcpu, sizeof hcpu, "%.1f", r[i].cpu_pct_host);
-		fmt_bytes(mem, sizeof mem, (double)st[i].mem_used_kib * 1024);
-		fmt_bytes(a, sizeof a, r[i].blk_rd_bps);
-		fmt_bytes(b, sizeof b, r[i].blk_wr_bps);
-		fmt_bytes(d, sizeof d, r[i].net_rx_bps);
-		fmt_bytes(e, sizeof e, r[i].net_tx_bps);
 		row[0] = l->v[i]->name;
 		row[1] = l->v[i]->host;
-		row[2] = cpu;
-		row[3] = hcpu;
-		row[4] = mem;
-		row[5] = a;
-		row[6] = b;
-		row[7] = d;
-		row[8] = e;
+		for (c = 2; c < ncol; c++)
+			row[c] = "-";
+		if (st[i].valid) {
+			snprintf(cell[2], sizeof cell[2], "%.1f", r[i].cpu_pct_vcpus);
+			snprintf(cell[3], sizeof cell[3], "%.1f", r[i].cpu_pct_host);
+			fmt_bytes(cell[4], sizeof cell[4], (double)st[i].mem_used_kib * 1024);
+			for (c = 5; c < ncol; c++)
+				fmt_rate(cell[c], sizeof cell[c], v[c - 5], c < 9);
+			for (c = 2; c < ncol; c++)
+				row[c] = cell[c];
+		}
 		table_add(t, row);
 	}
 	table_print(t, ctx->out);
@@ -146,7 +154,7 @@ cmd_stats_exec(struct cmd_ctx *ctx)
 		} else {
 			if (watch && isatty(fileno(ctx->out)) && !ctx->interactive)
 				fputs("\033[H\033[2J", ctx->out);
-			print_table(ctx, &l, rates, st);
+			print_table(ctx, &l, rates, st, cmd_flag(ctx, "wide"));
 		}
 		fflush(ctx->out);
 		if (!watch)
@@ -170,6 +178,7 @@ const struct cmd_entry cmd_stats_entry = {
 	.opts = {
 		{ "json", 'j', 0, 0, NULL, "print JSON" },
 		{ "watch", 'w', 0, 0, NULL, "keep printing every interval" },
+		{ "wide", 'W', 0, 0, NULL, "add disk operations and network packets per second" },
 		{ "interval", 'i', 1, 0, "SEC", "seconds between samples (default 1)" },
 		{ "count", 'n', 1, 0, "N", "print N rounds, then stop (implies --watch)" },
 	},

@@ -69,6 +69,24 @@ const size_t cmd_table_len = sizeof cmd_table / sizeof cmd_table[0];
 
 struct cmd_globals cmd_globals;
 
+const struct cmd_opt cmd_global_opts[] = {
+	{ "connect", 'c', 1, 1, "URI", "also connect to URI: libvirt, or ssh://HOST for a remote berth (repeatable)" },
+	{ "no-default-libvirt", 0, 0, 0, NULL, "do not connect to the default libvirt URI" },
+	{ "help", 'h', 0, 0, NULL, "show the commands" },
+	{ "version", 'V', 0, 0, NULL, "show the version" },
+	{ NULL, 0, 0, 0, NULL, NULL },
+};
+
+void
+cmd_opt_left(const struct cmd_opt *o, char *buf, size_t len)
+{
+	if (o->short_name)
+		snprintf(buf, len, "-%c, --%s%s%s", o->short_name, o->name, o->has_arg ? " " : "",
+			 o->has_arg ? o->arg_name : "");
+	else
+		snprintf(buf, len, "    --%s%s%s", o->name, o->has_arg ? " " : "", o->has_arg ? o->arg_name : "");
+}
+
 const struct cmd_entry *
 cmd_find(const char *name)
 {
@@ -196,24 +214,28 @@ cmd_print_help(FILE *out, const char *command)
 		if (e->opts[0].name != NULL)
 			fputs("options:\n", out);
 		for (k = 0; k < CMD_MAX_OPTS && e->opts[k].name != NULL; k++) {
-			const struct cmd_opt *o = &e->opts[k];
 			char left[64];
 
-			if (o->short_name)
-				snprintf(left, sizeof left, "-%c, --%s%s%s", o->short_name, o->name,
-					 o->has_arg ? " " : "", o->has_arg ? o->arg_name : "");
-			else
-				snprintf(left, sizeof left, "    --%s%s%s", o->name, o->has_arg ? " " : "",
-					 o->has_arg ? o->arg_name : "");
-			fprintf(out, "  %-26s %s\n", left, o->help);
+			cmd_opt_left(&e->opts[k], left, sizeof left);
+			fprintf(out, "  %-26s %s\n", left, e->opts[k].help);
 		}
-		if (e->needs_session)
-			fputs("  -c, --connect URI          also connect to URI: libvirt, or ssh://HOST for a remote berth (repeatable)\n",
-			      out);
+		if (e->needs_session) {
+			char left[64];
+
+			cmd_opt_left(&cmd_global_opts[0], left, sizeof left);
+			fprintf(out, "  %-26s %s\n", left, cmd_global_opts[0].help);
+		}
 		return;
 	}
-	fputs("usage: berth [--connect URI]... [COMMAND [ARGS]]\n"
-	      "With no command, berth opens the dashboard.\n\ncommands:\n", out);
+	fputs("usage: berth [GLOBAL OPTIONS] [COMMAND [ARGS]]\n"
+	      "With no command, berth opens the dashboard.\n\nglobal options:\n", out);
+	for (i = 0; cmd_global_opts[i].name != NULL; i++) {
+		char left[64];
+
+		cmd_opt_left(&cmd_global_opts[i], left, sizeof left);
+		fprintf(out, "  %-26s %s\n", left, cmd_global_opts[i].help);
+	}
+	fputs("\ncommands:\n", out);
 	for (i = 0; i < cmd_table_len; i++) {
 		const struct cmd_entry *e = cmd_table[i];
 

@@ -102,6 +102,11 @@ struct cmd_globals {
 	int no_default_libvirt;
 };
 extern struct cmd_globals cmd_globals;
+/* The options that go before the command (main parses them; help, the man
+ * page test and the shell's completion read them), ended by a NULL name. */
+extern const struct cmd_opt cmd_global_opts[];
+/* One option's "-c, --connect URI" for help. */
+void cmd_opt_left(const struct cmd_opt *o, char *buf, size_t len);
 
 /* Map an error code to an exit code. */
 int cmd_exit_for(const struct berr *e);

@@ -27,6 +27,35 @@ usage(FILE *out)
 	cmd_print_help(out, NULL);
 }
 
+/* The global option arg names ("--connect", "--connect=URI", "-c"), with
+ * *val the part after '=' if any; NULL when it is none of them. */
+static const struct cmd_opt *
+find_global(const char *arg, const char **val)
+{
+	size_t i, n;
+
+	*val = NULL;
+	for (i = 0; cmd_global_opts[i].name != NULL; i++) {
+		const struct cmd_opt *o = &cmd_global_opts[i];
+
+		if (arg[1] != '-') {
+			if (o->short_name && arg[1] == o->short_name && arg[2] == '\0')
+				return o;
+			continue;
+		}
+		n = strlen(o->name);
+		if (strncmp(arg + 2, o->name, n) != 0)
+			continue;
+		if (arg[2 + n] == '\0')
+			return o;
+		if (arg[2 + n] == '=' && o->has_arg) {
+			*val = arg + 3 + n;
+			return o;
+		}
+	}
+	return NULL;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -39,32 +68,38 @@ main(int argc, char **argv)
 	util_set_oom_hook(util_oom_report);
 	backend_register_builtin();
 
-	/* Global options before the command. */
+	/* Global options before the command (cmd_global_opts). */
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		const char *a = argv[i];
+		const char *a = argv[i], *val = NULL;
+		const struct cmd_opt *o = find_global(a, &val);
 
 		if (strcmp(a, "--") == 0) {
 			i++;
 			break;
 		}
-		if ((strcmp(a, "--connect") == 0 || strcmp(a, "-c") == 0) && i + 1 < argc) {
-			if (cmd_globals.nconnect < 16)
-				cmd_globals.connect[cmd_globals.nconnect++] = argv[++i];
-		} else if (strncmp(a, "--connect=", 10) == 0) {
-			if (cmd_globals.nconnect < 16)
-				cmd_globals.connect[cmd_globals.nconnect++] = a + 10;
-		} else if (strcmp(a, "--no-default-libvirt") == 0) {
-			cmd_globals.no_default_libvirt = 1;
-		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			usage(stdout);
-			return CMD_EXIT_OK;
-		} else if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
-			printf("berth %s\n", PACKAGE_VERSION);
-			return CMD_EXIT_OK;
-		} else {
+		if (o == NULL) {
 			fprintf(stderr, "berth: unknown option `%s'\n", a);
 			usage(stderr);
 			return CMD_EXIT_USAGE;
+		}
+		if (o->has_arg && val == NULL) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "berth: option `%s' wants %s\n", a, o->arg_name);
+				return CMD_EXIT_USAGE;
+			}
+			val = argv[++i];
+		}
+		if (strcmp(o->name, "connect") == 0) {
+			if (cmd_globals.nconnect < 16)
+				cmd_globals.connect[cmd_globals.nconnect++] = val;
+		} else if (strcmp(o->name, "no-default-libvirt") == 0) {
+			cmd_globals.no_default_libvirt = 1;
+		} else if (strcmp(o->name, "help") == 0) {
+			usage(stdout);
+			return CMD_EXIT_OK;
+		} else if (strcmp(o->name, "version") == 0) {
+			printf("berth %s\n", PACKAGE_VERSION);
+			return CMD_EXIT_OK;
 		}
 	}
 	if (session_new(&s, &err) < 0) {

@@ -46,6 +46,24 @@ out=$(timeout 10 $CTR exec n3 -- sh -c 'ip -o addr show eth0; ping -c1 -W3 10.21
 echo "$out" | grep -q "$addr/24" || fail "net bridge: eth0 lacks $addr: $out"
 echo "$out" | grep -q ping-gw || fail "net bridge: container cannot ping the bridge: $out"
 echo "$out" | grep -q "default via 10.213.0.1" || fail "net bridge: no default route: $out"
+# berth stats shows the container's packet rates while the host pings it
+# (5 a second; the container answers each).
+$IN_NS /bin/busybox ping -i 0.2 -c 25 -W1 "$addr" >/dev/null 2>&1 &
+pinger=$!
+sleep 1
+js=$(timeout 30 "$BERTH" --no-default-libvirt stats --json --interval 2 n3) || fail "berth stats n3 failed: $js"
+wide=$(timeout 30 "$BERTH" --no-default-libvirt stats --wide --interval 1 n3) || fail "berth stats --wide failed"
+kill $pinger 2>/dev/null; wait $pinger 2>/dev/null
+pps() { echo "$js" | tr -d '\n ' | sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; }
+rx=$(pps net_rx_pps); tx=$(pps net_tx_pps); echo "packets/s: rx $rx tx $tx"
+awk -v r="$rx" -v t="$tx" 'BEGIN { exit !(r >= 2 && r <= 20 && t >= 2 && t <= 20) }' ||
+	fail "stats --json: a container pinged 5 times a second shows rx $rx, tx $tx packets/s: $js"
+echo "$wide" | head -1 | grep -q "RX-PKT/s *TX-PKT/s" || fail "stats --wide lacks the packet columns: $wide"
+row=$(echo "$wide" | grep "^n3 ")
+set -- $row
+[ "$#" -eq 13 ] || fail "stats --wide row has $# cells, not 13: $row"
+awk -v r="${12}" 'BEGIN { exit !(r + 0 >= 2) }' || fail "stats --wide shows $12 received packets/s: $wide"
+
 # A second container gets another address.
 $IN_NS timeout 20 $CTR run -d --net bridge -b "$B" n4 || fail "second bridge container failed"
 addr4=$($CTR state n4 | sed -n 's/.*"address":"\([0-9.]*\)\/.*/\1/p')
