@@ -2,7 +2,9 @@
  * remote.h - internals shared by the remote backend (the client side of
  * `berth proxy` over ssh) and the proxy server itself.
  *
- * Wire protocol (proto.h framing; berth proxy's operations):
+ * Wire protocol (proto.h framing; berth proxy's operations, documented for
+ * users in berth-protocol(7), OPERATIONS OF berth proxy, which
+ * tests/remote/proxy-doc.sh keeps in step with remote-proxy.c):
  *   hello result: {"server":"berth-proxy","host":HOSTNAME,"berth_version":V,...}
  *   list                                 -> {"instances":[INSTANCE...],"failures":[...]}
  *   get|info {backend,uri,name}          -> INSTANCE (info: the full detail)
