@@ -63,4 +63,20 @@ got=$("$BERTH" run -e 'print(#berth.list{backend = "libvirt"})') || fail "berth.
 [ "$got" = "1" ] || fail "berth.connect in init.lua: got '$got' instances"
 got=$("$BERTH" list --names 2>&1) || fail "berth list with berth.connect in init.lua: $got"
 echo "$got" | grep -qx test || fail "berth list does not see init.lua's connection: $got"
+# libvirt_uris replaces the default libvirt connection (when none is given
+# with --connect and the default is not switched off).
+printf 'berth.set("libvirt_uris", { "test:///default" })\n' >"$cfg"
+got=$(env -u BERTH_NO_DEFAULT_LIBVIRT "$BERTH" hosts --json 2>&1) || fail "berth hosts with libvirt_uris: $got"
+echo "$got" | grep -q '"uri": "test:///default"' || fail "libvirt_uris did not connect test:///default: $got"
+echo "$got" | grep -q 'qemu:///' && fail "libvirt_uris set, yet the built-in default was connected too: $got"
+got=$(env -u BERTH_NO_DEFAULT_LIBVIRT "$BERTH" list --names 2>&1) || fail "berth list with libvirt_uris: $got"
+echo "$got" | grep -qx test || fail "berth list does not see libvirt_uris' domain: $got"
+# --no-default-libvirt switches it off; an explicit --connect replaces it.
+got=$(env -u BERTH_NO_DEFAULT_LIBVIRT "$BERTH" --no-default-libvirt list --names 2>&1)
+echo "$got" | grep -qx test && fail "--no-default-libvirt still connected libvirt_uris: $got"
+printf 'berth.set("libvirt_uris", { "test:///nonexistent/berth-cfg.xml" })\n' >"$cfg"
+env -u BERTH_NO_DEFAULT_LIBVIRT "$BERTH" list --names >"$out" 2>&1
+grep -q "test:///nonexistent/berth-cfg.xml" "$out" || fail "an unreachable libvirt_uris entry is not named: $(cat "$out")"
+got=$(env -u BERTH_NO_DEFAULT_LIBVIRT "$BERTH" --connect test:///default list --names 2>/dev/null)
+[ "$got" = test ] || fail "--connect should replace libvirt_uris: $got"
 echo "config: all good"
