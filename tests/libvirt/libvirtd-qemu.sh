@@ -170,6 +170,42 @@ timeout 60 "$HELPER" "$UB" lv2 30 'send:echo $X\n' expect:live-42 >"$OUT" 2>"$ER
 U="$UB"
 [ "$(state lv2)" = running ] || { show; fail "berth does not see lv2 running on the destination"; }
 
+# ---- and back again from a Lua script: inst:migrate{to, max_downtime,
+# on_progress}, the instance's host and state afterwards
+cat >"$BERTH_TEST_TMP/migrate.lua" <<'LUA'
+local src, dst = ...
+assert(berth.connect(src)); assert(berth.connect(dst))
+local vm = assert(berth.get("lv2"))
+assert(vm.state == "running", "lv2 is " .. vm.state)
+local phases, last = {}, -1
+local ok, err = vm:migrate { to = dst, max_downtime = 300, on_progress = function(f, phase)
+  assert(f >= last, "progress went backwards: " .. last .. " then " .. f)
+  last = f
+  if phases[#phases] ~= phase then phases[#phases + 1] = phase end
+end }
+print("migrate:", ok, err)
+print("phases:", table.concat(phases, ","), "last:", last)
+print("source state:", vm.state)
+local moved = {}
+for _, i in ipairs(berth.list { name = "lv2" }) do moved[#moved + 1] = i.state end
+print("lv2 now:", table.concat(moved, ","))
+local bad, berr = vm:migrate { to = dst }
+print("again:", bad, berr)
+LUA
+timeout 300 "$BERTH" run "$BERTH_TEST_TMP/migrate.lua" "$UB" "$UA" >"$OUT" 2>"$ERR" ||
+	{ show; fail "the Lua migration script failed"; }
+cat "$OUT"
+grep -q "^migrate:	true" "$OUT" || { show; fail "inst:migrate back to the first libvirtd failed"; }
+grep -q "^phases:	starting,.*done	last:	1.0" "$OUT" || { show; fail "on_progress did not run from starting to done"; }
+grep -q "^source state:	stopped" "$OUT" || { show; fail "the migrated instance should be stopped at its source"; }
+grep -q "^lv2 now:	running$" "$OUT" || { show; fail "lv2 should be running once, at the destination"; }
+grep -q "^again:	nil	.*lv2" "$OUT" || { show; fail "migrating the gone source copy again should fail naming lv2"; }
+virsh -q -c "$UA" domstate lv2 | grep -q running || fail "lv2 is not running on the first libvirtd again"
+virsh -q -c "$UB" dominfo lv2 >/dev/null 2>&1 && fail "lv2 is still defined on the second libvirtd"
+timeout 60 "$HELPER" "$UA" lv2 30 'send:echo $X\n' expect:live-42 >"$OUT" 2>"$ERR" ||
+	{ show; fail "the guest's shell state did not survive the migration back"; }
+U="$UA"
+
 b destroy lv2 || { show; fail "destroy lv2"; }
 [ "$(state lv2)" = stopped ] || { show; fail "after destroy, lv2 is \`$(state lv2)'"; }
 b undefine lv2 || { show; fail "undefine lv2"; }
