@@ -74,7 +74,8 @@ opt_field(lua_State *L, int t, const char *k)
 	return v;
 }
 
-/* berth.list([{name = glob, kind = "vm"|"ct", state =, backend =, host =}])
+/* berth.list([{name = glob, kind = "vm"|"ct", state =, backend =, host =,
+ * uri =}])
  * -> array of instances, array of warnings (unreachable hosts)
  * [-0|1, +2, e] */
 static int
@@ -82,7 +83,7 @@ berth_list(lua_State *L)
 {
 	struct session *s = script_need_session(L);
 	struct inst_list l = { 0 };
-	const char *name, *kind, *state, *backend, *host;
+	const char *name, *kind, *state, *backend, *host, *uri;
 	int t = lua_istable(L, 1) ? 1 : 0;
 	lua_Integer n = 0;
 	size_t i;
@@ -94,6 +95,7 @@ berth_list(lua_State *L)
 	state = opt_field(L, t, "state");
 	backend = opt_field(L, t, "backend");
 	host = opt_field(L, t, "host");
+	uri = opt_field(L, t, "uri");
 	if (kind != NULL && strcmp(kind, "container") == 0)
 		kind = "ct";
 	if (kind != NULL && inst_kind_from_name(kind) < 0)
@@ -108,7 +110,8 @@ berth_list(lua_State *L)
 		if (!str_eq_opt(kind, inst_kind_name(inst->kind)) ||
 		    !str_eq_opt(state, inst_state_name(inst->state)) ||
 		    !str_eq_opt(backend, inst->backend ? inst->backend->name : NULL) ||
-		    !str_eq_opt(host, inst->host ? inst->host : "localhost"))
+		    !str_eq_opt(host, inst->host ? inst->host : "localhost") ||
+		    !str_eq_opt(uri, inst->conn ? inst->conn->uri : NULL))
 			continue;
 		script_instance_push(L, inst);
 		l.v[i] = NULL;

@@ -1131,6 +1131,8 @@ linst_index(lua_State *L)
 		lua_pushstring(L, backend_name(inst));
 	else if (strcmp(k, "host") == 0)
 		lua_pushstring(L, inst->host ? inst->host : "localhost");
+	else if (strcmp(k, "uri") == 0)
+		lua_pushstring(L, inst->conn ? inst->conn->uri : NULL);
 	else if (strcmp(k, "vcpus") == 0)
 		lua_pushinteger(L, inst->vcpus);
 	else if (strcmp(k, "memory") == 0 || strcmp(k, "memory_kib") == 0)

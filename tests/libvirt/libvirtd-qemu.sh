@@ -6,7 +6,8 @@
 # console (boot marker, typed input), stats, info, shutdown (graceful, then
 # forced), undefine; through the backend's console_open: EOF on the
 # console fd when the domain is destroyed under it; and a live migration to
-# a second private libvirtd, with the guest's shell state intact.
+# a second private libvirtd and back (CLI, inst:migrate, drain-host.lua),
+# with the guest's shell state intact.
 . "$top_srcdir/tests/lib/sh-helpers.sh"
 . "$top_srcdir/tests/libvirt/libvirtd-env.sh"
 
@@ -204,7 +205,24 @@ virsh -q -c "$UA" domstate lv2 | grep -q running || fail "lv2 is not running on 
 virsh -q -c "$UB" dominfo lv2 >/dev/null 2>&1 && fail "lv2 is still defined on the second libvirtd"
 timeout 60 "$HELPER" "$UA" lv2 30 'send:echo $X\n' expect:live-42 >"$OUT" 2>"$ERR" ||
 	{ show; fail "the guest's shell state did not survive the migration back"; }
-U="$UA"
+
+# ---- drain-host.lua: both libvirtds are "localhost", so the host is named
+# by its URI; lv2 goes to the other connection, its shell state intact.
+timeout 60 "$BERTH" --connect "$UA" --connect "$UB" run -- "$top_srcdir/lua/examples/drain-host.lua" "$UA" --dry-run \
+	>"$OUT" 2>"$ERR" || { show; fail "drain-host.lua --dry-run on the first libvirtd"; }
+grep -qx "lv2: migrate to localhost ($UB)" "$OUT" || { show; fail "drain-host.lua --dry-run should plan lv2's move to $UB"; }
+virsh -q -c "$UA" domstate lv2 | grep -q running || fail "drain-host.lua --dry-run moved lv2"
+timeout 300 "$BERTH" --connect "$UA" --connect "$UB" run -- "$top_srcdir/lua/examples/drain-host.lua" "$UA" \
+	>"$OUT" 2>"$ERR" || { show; fail "drain-host.lua on the first libvirtd"; }
+cat "$OUT"
+virsh -q -c "$UB" domstate lv2 | grep -q running || fail "drain-host.lua did not move lv2 to the second libvirtd"
+virsh -q -c "$UA" dominfo lv2 >/dev/null 2>&1 && fail "lv2 is still defined on the drained libvirtd"
+timeout 60 "$HELPER" "$UB" lv2 30 'send:echo $X\n' expect:live-42 >"$OUT" 2>"$ERR" ||
+	{ show; fail "the guest's shell state did not survive drain-host.lua"; }
+timeout 60 "$BERTH" --connect "$UA" --connect "$UB" run -- "$top_srcdir/lua/examples/drain-host.lua" "$UA" \
+	>"$OUT" 2>"$ERR" || { show; fail "drain-host.lua on the drained libvirtd"; }
+grep -qx "nothing running on $UA" "$OUT" || { show; fail "draining an empty host should say so"; }
+U="$UB"
 
 b destroy lv2 || { show; fail "destroy lv2"; }
 [ "$(state lv2)" = stopped ] || { show; fail "after destroy, lv2 is \`$(state lv2)'"; }
