@@ -157,6 +157,63 @@ cand_commands(void)
 		cand_add(shell_builtins[i]);
 }
 
+/* The option of command `e' that `word' ("--kind", "--kind=", "-k") names,
+ * if it takes a value; NULL otherwise. */
+static const struct cmd_opt *
+opt_with_value(const struct cmd_entry *e, const char *word)
+{
+	const struct cmd_opt *tables[2] = { e != NULL ? e->opts : NULL, cmd_global_opts };
+	size_t len;
+	int t, i;
+
+	if (word == NULL || word[0] != '-')
+		return NULL;
+	len = strcspn(word, "=");
+	if (word[len] == '=' && word[len + 1] != '\0')
+		return NULL;	/* "--kind=vm x": the value is there */
+	for (t = 0; t < 2; t++) {
+		for (i = 0; tables[t] != NULL && i < CMD_MAX_OPTS && tables[t][i].name != NULL; i++) {
+			const struct cmd_opt *o = &tables[t][i];
+
+			if (!o->has_arg)
+				continue;
+			if ((word[1] == '-' && len - 2 == strlen(o->name) &&
+			     strncmp(word + 2, o->name, len - 2) == 0) ||
+			    (word[1] == o->short_name && word[1] != '\0' && word[2] == '\0'))
+				return o;
+		}
+	}
+	return NULL;
+}
+
+/* Candidates for the value of option `o': the choices of an arg_name like
+ * "vm|ct", the states for --state, the registered backends for --backend,
+ * the connected hosts and URIs for --host. */
+static void
+cand_opt_values(struct shell *sh, const struct cmd_opt *o)
+{
+	size_t i;
+
+	if (o->arg_name != NULL && strchr(o->arg_name, '|') != NULL) {
+		char *copy = xstrdup(o->arg_name), *save = NULL, *tok;
+
+		for (tok = strtok_r(copy, "|", &save); tok != NULL; tok = strtok_r(NULL, "|", &save))
+			cand_add(tok);
+		free(copy);
+	} else if (strcmp(o->name, "state") == 0) {
+		for (i = INST_UNKNOWN + 1; i < INST_STATE_MAX; i++)
+			cand_add(inst_state_name((enum inst_state)i));
+	} else if (strcmp(o->name, "backend") == 0) {
+		for (i = 0; i < backend_count(); i++)
+			cand_add(backend_at(i)->name);
+	} else if (strcmp(o->name, "host") == 0) {
+		for (i = 0; i < sh->s->nconns; i++) {
+			cand_add(conn_host(sh->s->conns[i]));
+			cand_add(sh->s->conns[i]->uri);
+		}
+	}
+}
+
 static char **
 shell_complete(const char *text, int start, int end)
 {
@@ -206,6 +263,8 @@ shell_complete(const char *text, int start, int end)
 		}
 	} else if (strcmp(words[0], "help") == 0 && nwords == 1) {
 		cand_commands();
+	} else if (nwords >= 2 && opt_with_value(cmd_find(words[0]), words[nwords - 1]) != NULL) {
+		cand_opt_values(sh, opt_with_value(cmd_find(words[0]), words[nwords - 1]));
 	} else if (text[0] == '-') {
 		const struct cmd_entry *e = cmd_find(words[0]);
 		int i;
@@ -221,6 +280,13 @@ shell_complete(const char *text, int start, int end)
 	} else {
 		const struct cmd_entry *e = cmd_find(words[0]);
 
+		if (e != NULL && e->args_usage != NULL &&
+		    (strncmp(e->args_usage, "FILE", 4) == 0 || strncmp(e->args_usage, "SCRIPT", 6) == 0)) {
+			/* a file argument: readline's file name completion */
+			free(before);
+			rl_attempted_completion_over = 0;
+			return NULL;
+		}
 		if (e == NULL || e->target != CMD_TARGET_NONE || strcmp(e->name, "list") == 0 ||
 		    script_command_exists(words[0])) {
 			size_t i;

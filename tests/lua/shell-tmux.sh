@@ -1,8 +1,9 @@
 #!/bin/sh
 # shell-tmux.sh: `berth shell` driven through tmux like a person would:
-# completion of commands, options and instance names; Lua inline (=expr,
-# lua ..., multi-line chunks); Ctrl-C stops a running script but not the
-# shell, and discards a half-typed line; history persists across runs.
+# completion of commands, options, option values, instance names and file
+# names; Lua inline (=expr, lua ..., multi-line chunks); Ctrl-C stops a
+# running script but not the shell, and discards a half-typed line; history
+# persists across runs.
 . "$top_srcdir/tests/lib/sh-helpers.sh"
 need_cmd tmux
 sock=berth-shell-test-$$
@@ -40,6 +41,30 @@ wait_screen 'berth> set stats_interval$'
 T send-keys -t sh '4' Enter
 T send-keys -t sh '=berth.option("stats_interval")' Enter
 wait_screen '^4$'
+
+# Completion of option names and values: choices of "vm|ct", states,
+# backends, connected hosts; instance names after a value; file names for
+# run.
+T send-keys -t sh 'list --na' Tab
+wait_screen 'berth> list --names *$'
+T send-keys -t sh C-u 'list --kind ' Tab Tab
+wait_screen '^ct  *vm$'
+T send-keys -t sh C-u 'list --kind vm te' Tab
+wait_screen 'berth> list --kind vm test *$'
+T send-keys -t sh C-u 'list --kind=c' Tab
+wait_screen 'berth> list --kind=ct *$'
+T send-keys -t sh C-u 'list --state ru' Tab
+wait_screen 'berth> list --state running *$'
+T send-keys -t sh C-u 'list -b libv' Tab
+wait_screen 'berth> list -b libvirt *$'
+T send-keys -t sh C-u 'list --host test' Tab
+wait_screen 'berth> list --host test:///default *$'
+: >"$BERTH_TEST_TMP/complete-me.lua"
+T send-keys -t sh C-u
+T send-keys -t sh -l "run $BERTH_TEST_TMP/complete-m"
+T send-keys -t sh Tab
+wait_screen "berth> run $BERTH_TEST_TMP/complete-me.lua *\$"
+T send-keys -t sh C-u
 
 # Commands exactly as on the command line.
 T send-keys -t sh 'list --names' Enter
