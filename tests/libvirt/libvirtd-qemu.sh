@@ -7,7 +7,8 @@
 # forced), undefine; through the backend's console_open: EOF on the
 # console fd when the domain is destroyed under it; and a live migration to
 # a second private libvirtd and back (CLI, inst:migrate, drain-host.lua),
-# with the guest's shell state intact.
+# with the guest's shell state intact; the balance plugin spreading two
+# guests over both.
 . "$top_srcdir/tests/lib/sh-helpers.sh"
 . "$top_srcdir/tests/libvirt/libvirtd-env.sh"
 
@@ -224,9 +225,38 @@ timeout 60 "$BERTH" --connect "$UA" --connect "$UB" run -- "$top_srcdir/lua/exam
 grep -qx "nothing running on $UA" "$OUT" || { show; fail "draining an empty host should say so"; }
 U="$UB"
 
-b destroy lv2 || { show; fail "destroy lv2"; }
-[ "$(state lv2)" = stopped ] || { show; fail "after destroy, lv2 is \`$(state lv2)'"; }
-b undefine lv2 || { show; fail "undefine lv2"; }
+# ---- the balance plugin: two guests on the second libvirtd, none on the
+# first; `balance --yes --by-vcpus' live-migrates one of them over.
+sed 's/"lv2"/"lv3"/' "$BERTH_TEST_TMP/lv2.json" >"$BERTH_TEST_TMP/lv3.json"
+b define --backend libvirt --host "$U" "$BERTH_TEST_TMP/lv3.json" || { show; fail "define lv3"; }
+b start lv3 || { show; fail "start lv3"; }
+timeout 150 "$BERTH" console lv3 --connect "$U" --no-stdin --expect "$MARKER" --timeout 120 \
+	>"$OUT" 2>"$ERR" || { show; fail "lv3 did not boot to the marker"; }
+bb() {	# berth with both libvirtds
+	timeout 300 "$BERTH" --connect "$UA" --connect "$UB" "$@" >"$OUT" 2>"$ERR"
+}
+bb balance --dry-run --by-vcpus || { show; fail "balance --dry-run on two libvirtds"; }
+cat "$OUT"
+grep -Eq "^lv[23] +libvirt +qemu\+unix.*libvirt-b/.* +qemu\+unix" "$OUT" ||
+	{ show; fail "balance --dry-run should propose one move from the second libvirtd to the first"; }
+[ "$(grep -c '^lv[23] ' "$OUT")" -eq 1 ] || { show; fail "balance should move exactly one of two guests"; }
+virsh -q -c "$UA" list --name | grep -q lv && fail "balance --dry-run moved a guest"
+bb balance --yes --by-vcpus || { show; fail "balance --yes on two libvirtds"; }
+cat "$OUT"
+moved=$(sed -n 's/^moved \(lv[23]\) to .*/\1/p' "$OUT")
+[ -n "$moved" ] || { show; fail "balance --yes reported no move"; }
+virsh -q -c "$UA" domstate "$moved" | grep -q running || fail "balance did not move $moved to the first libvirtd"
+virsh -q -c "$UB" dominfo "$moved" >/dev/null 2>&1 && fail "$moved is still defined on the second libvirtd"
+[ "$(virsh -q -c "$UB" list --name | grep -c lv)" -eq 1 ] || fail "the other guest should stay on the second libvirtd"
+bb balance --dry-run --by-vcpus || { show; fail "balance --dry-run after balancing"; }
+grep -q "^balanced: no move" "$OUT" || { show; fail "balance should find nothing more to move: $(cat "$OUT")"; }
 
-echo "ok: private libvirtd, QEMU TCG guest booted, console, shutdown"
+for n in lv2 lv3; do
+	bb destroy "$n" || { show; fail "destroy $n"; }
+	bb undefine "$n" || { show; fail "undefine $n"; }
+done
+virsh -q -c "$UA" list --all --name | grep -q lv && fail "guests left on the first libvirtd"
+virsh -q -c "$UB" list --all --name | grep -q lv && fail "guests left on the second libvirtd"
+
+echo "ok: private libvirtd, QEMU TCG guest booted, console, shutdown, migrations (CLI, Lua, drain-host.lua, balance)"
 exit 0
