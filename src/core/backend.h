@@ -78,6 +78,10 @@ struct backend_ops {
 	int (*stats)(struct bconn *c, struct instance **v, size_t n, struct inst_stats *out, struct berr *err);
 	/* Open the console: a connected fd carrying raw bytes both ways. */
 	int (*console_open)(struct instance *inst, int *fd_out, struct berr *err);
+	/* Deliver events (from the loop) for every change of this connection's
+	 * instances, including those other programs make: defined, undefined,
+	 * state.  The dashboard then re-lists on events and polls rarely; a
+	 * backend that cannot see every change leaves this NULL (polled). */
 	int (*subscribe_events)(struct bconn *c, backend_event_cb cb, void *arg, struct berr *err);
 	int (*migrate)(struct instance *inst, const struct migrate_opts *opts, struct berr *err);
 	/* Run a command inside (containers).  argv NULL-terminated; tty: allocate

@@ -128,6 +128,8 @@ session_connect_ex(struct session *s, const char *backend, const char *uri, int 
 		/* Late connections join the event stream too. */
 		s->events_on = 0;
 		session_enable_events(s);
+	} else if (s->events_on) {
+		s->events_missing++;
 	}
 	free(what);
 	return 0;
@@ -500,12 +502,14 @@ session_enable_events(struct session *s)
 	if (s->events_on)
 		return;
 	s->events_on = 1;
+	s->events_missing = 0;
 	for (i = 0; i < s->nconns; i++) {
 		struct bconn *c = s->conns[i];
 		struct berr e = { 0 };
 
-		if (c->ops->subscribe_events != NULL)
-			c->ops->subscribe_events(c, session_on_backend_event, s, &e);
+		if (c->ops->subscribe_events == NULL ||
+		    c->ops->subscribe_events(c, session_on_backend_event, s, &e) < 0)
+			s->events_missing++;
 	}
 }
 

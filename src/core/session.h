@@ -40,6 +40,8 @@ struct session {
 	size_t nfailures;
 	int host_cpus;			/* this machine's online CPUs */
 	int events_on;			/* subscribed to backend events */
+	int events_missing;		/* connections that deliver no events
+					 * (no op, or subscribing failed) */
 	struct smap *prev_stats;	/* instance key -> previous struct inst_stats */
 	int defaults_connected;		/* session_connect_defaults ran */
 };

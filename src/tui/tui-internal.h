@@ -101,7 +101,11 @@ struct tui_host {
 
 struct tui_console;
 
-#define TUI_LIST_EVERY 5	/* stats ticks between full re-lists */
+/* Stats ticks between full re-lists.  When every connection sends events,
+ * changes arrive as events (each schedules a re-list) and the periodic one
+ * is only a safety net; otherwise it is how changes are found. */
+#define TUI_LIST_EVERY 5
+#define TUI_LIST_EVERY_WITH_EVENTS 15
 
 struct tui {
 	struct session *s;

@@ -473,7 +473,9 @@ stats_timer_cb(struct loop *l, int id, void *arg)
 	/* The full list (and host capacity) every few ticks or when an event
 	 * asked for it; in between only stats for the instances we have, which
 	 * is what the graphs and the CPU column need every tick. */
-	if (++ui->ticks_since_list >= TUI_LIST_EVERY || ui->list.n == 0) {
+	if (++ui->ticks_since_list >= (ui->s->events_on && ui->s->events_missing == 0 ?
+				       TUI_LIST_EVERY_WITH_EVENTS : TUI_LIST_EVERY) ||
+	    ui->list.n == 0) {
 		tui_refresh(ui);
 		return;
 	}

@@ -4,13 +4,41 @@ local T = require "testlib"
 local bundle = assert(arg[1], "usage: ctr-checks.lua BUNDLE")
 
 local events = {}
+local others = {}
 berth.on("*", function(ev)
-  if ev.instance == "lct1" then events[#events + 1] = ev.type .. ":" .. tostring(ev.state) end
+  if ev.instance == "lct1" then events[#events + 1] = ev.type .. ":" .. tostring(ev.state)
+  elseif ev.instance == "lext" then others[#others + 1] = ev.type .. ":" .. tostring(ev.state) end
 end)
-local function saw(what)
-  for _, e in ipairs(events) do if e == what then return true end end
+local function saw(what, list)
+  for _, e in ipairs(list or events) do if e == what then return true end end
   return false
 end
+local function count(what, list)
+  local n = 0
+  for _, e in ipairs(list or events) do if e == what then n = n + 1 end end
+  return n
+end
+
+-- Another program defines, starts and deletes a container: the events
+-- tell of it (from the backend's rescan, within 2 s).
+local berth_bin = assert(os.getenv("BERTH"), "BERTH is not set")
+local spec = os.tmpname()
+do
+  local f = assert(io.open(spec, "w"))
+  f:write(string.format('{"backend": "container", "name": "lext", "bundle": "%s", "network": "none"}\n', bundle))
+  f:close()
+end
+local function sh(cmd) return os.execute(berth_bin .. " " .. cmd .. " >/dev/null 2>&1") end
+T.ok(sh("define " .. spec), "another berth defines lext")
+berth.sleep(2.5)
+T.ok(saw("defined:nil", others), "a defined event for a container another program defined", table.concat(others, ", "))
+T.ok(sh("start lext"), "another berth starts lext")
+berth.sleep(2.5)
+T.ok(saw("state:running", others), "a running state event for a container another program started", table.concat(others, ", "))
+T.ok(sh("kill lext") and sh("undefine lext"), "another berth kills and deletes lext")
+berth.sleep(2.5)
+T.ok(saw("undefined:nil", others), "an undefined event for a container another program deleted", table.concat(others, ", "))
+os.remove(spec)
 
 local c, err = berth.create { backend = "container", name = "lct1", bundle = bundle,
   network = "none", memory_mib = 256, pids_max = 64, env = { "FOO=bar" } }
@@ -21,6 +49,8 @@ T.is(c.backend, "container", "backend")
 T.is(c.state, "stopped", "a defined container is stopped")
 berth.sleep(0.2)
 T.ok(saw("defined:nil"), "a defined event", table.concat(events, ", "))
+berth.sleep(2.5)
+T.ok(count("defined:nil") == 1, "one defined event, not another from the rescan", table.concat(events, ", "))
 local bad, berr = berth.create { backend = "container", name = "lbad", bundle = "relative/path" }
 T.is(bad, nil, "a relative bundle path is refused")
 T.ok(berr ~= nil, "... with a message", berr)

@@ -35,6 +35,7 @@
 #include "core/dirs.h"
 #include "core/loop.h"
 #include "core/proto.h"
+#include "core/presence.h"
 #include "core/util.h"
 #include "ctr/cgroup.h"
 #include "ctr/state.h"
@@ -58,6 +59,7 @@ struct ct_conn {
 	backend_event_cb event_cb;
 	void *event_arg;
 	int rescan_timer;
+	struct presence *seen;		/* what the last rescan found */
 	struct ct_watch *watches[CT_MAX_WATCHES];
 };
 
@@ -499,6 +501,7 @@ ct_define(struct bconn *c, const struct define_spec *spec, struct instance **out
 		if (cc->event_cb) {
 			struct backend_event be = { .conn = c, .inst_name = name, .type = "defined" };
 
+			presence_note(cc->seen, name, PRESENCE_DEFINED, 0);
 			cc->event_cb(&be, cc->event_arg);
 		}
 	}
@@ -762,6 +765,7 @@ watch_started(struct ct_conn *cc, const char *name)
 {
 	if (cc->event_cb != NULL && cc->loop != NULL)
 		watch_ct(cc, name);
+	presence_note(cc->seen, name, PRESENCE_RUNNING, 0);	/* its monitor tells */
 }
 
 static int
@@ -945,6 +949,7 @@ ct_undefine(struct instance *inst, struct berr *err)
 	if (cc->event_cb) {
 		struct backend_event be = { .conn = inst->conn, .inst_name = inst->name, .type = "undefined" };
 
+		presence_note(cc->seen, inst->name, 0, PRESENCE_DEFINED | PRESENCE_RUNNING);
 		cc->event_cb(&be, cc->event_arg);
 	}
 	return 0;
@@ -1239,19 +1244,43 @@ rescan_cb(struct loop *l, int id, void *arg)
 	char **ids;
 	size_t n, i;
 
+	DIR *d;
+	struct dirent *de;
+
 	(void)l;
 	(void)id;
+	if (cc->seen == NULL)
+		cc->seen = presence_new();
+	/* Definitions and running containers, so that the event stream also
+	 * tells of those that other programs define, start or delete. */
+	if ((d = opendir(cc->data_dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			struct berr e = { 0 };
+			char *def;
+
+			if (de->d_name[0] == '.' || name_is_valid(de->d_name, &e) < 0)
+				continue;
+			def = def_path(cc, de->d_name);
+			if (access(def, F_OK) == 0)
+				presence_mark(cc->seen, de->d_name, PRESENCE_DEFINED);
+			free(def);
+		}
+		closedir(d);
+	}
 	if (state_list(cc->run_dir, &ids, &n, NULL) < 0)
 		return;
 	for (i = 0; i < n; i++) {
 		char *ctl = xasprintf("%s/%s/ctl.sock", cc->run_dir, ids[i]);
 
-		if (access(ctl, F_OK) == 0)
+		if (access(ctl, F_OK) == 0) {
 			watch_ct(cc, ids[i]);
+			presence_mark(cc->seen, ids[i], PRESENCE_RUNNING);
+		}
 		free(ctl);
 		free(ids[i]);
 	}
 	free(ids);
+	presence_commit(cc->seen, &cc->base, cc->event_cb, cc->event_arg);
 }
 
 static int
@@ -1318,6 +1347,7 @@ ct_close(struct bconn *c)
 		return;
 	if (cc->rescan_timer > 0)
 		loop_remove_timer(cc->loop, cc->rescan_timer);
+	presence_free(cc->seen);
 	for (i = 0; i < CT_MAX_WATCHES; i++) {
 		if (cc->watches[i]) {
 			proto_client_free(cc->watches[i]->client);

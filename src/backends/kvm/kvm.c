@@ -31,6 +31,7 @@
 #include "core/dirs.h"
 #include "core/loop.h"
 #include "core/proto.h"
+#include "core/presence.h"
 #include "core/util.h"
 
 #define KVM_CALL_TIMEOUT_MS 5000
@@ -56,6 +57,7 @@ struct kvm_conn {
 	backend_event_cb event_cb;
 	void *event_arg;
 	int rescan_timer;
+	struct presence *seen;	/* what the last rescan found */
 	struct kvm_watch *watches[KVM_MAX_WATCHES];
 };
 
@@ -1065,22 +1067,47 @@ static void
 rescan_cb(struct loop *l, int id, void *arg)
 {
 	struct kvm_conn *kc = arg;
-	DIR *d = opendir(kc->run_dir);
 	struct dirent *de;
+	DIR *d;
 
-	if (d == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		struct berr e;
-		char *ctl;
-		if (de->d_name[0] == '.' || name_is_valid(de->d_name, &e) < 0)
-			continue;
-		ctl = vm_path(kc, de->d_name, "ctl.sock");
-		if (access(ctl, F_OK) == 0)
-			watch_vm(kc, de->d_name);
-		free(ctl);
+	(void)l;
+	(void)id;
+	if (kc->seen == NULL)
+		kc->seen = presence_new();
+	/* Definitions and running VMs, so that the event stream also tells of
+	 * those that other programs define, start or delete. */
+	if ((d = opendir(kc->data_dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			size_t n = strlen(de->d_name);
+			struct berr e;
+			char *name;
+
+			if (n <= 5 || strcmp(de->d_name + n - 5, ".json") != 0 || de->d_name[0] == '.')
+				continue;
+			name = xstrndup(de->d_name, n - 5);
+			if (name_is_valid(name, &e) == 0)
+				presence_mark(kc->seen, name, PRESENCE_DEFINED);
+			free(name);
+		}
+		closedir(d);
 	}
-	closedir(d);
+	if ((d = opendir(kc->run_dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			struct berr e;
+			char *ctl;
+
+			if (de->d_name[0] == '.' || name_is_valid(de->d_name, &e) < 0)
+				continue;
+			ctl = vm_path(kc, de->d_name, "ctl.sock");
+			if (access(ctl, F_OK) == 0) {
+				watch_vm(kc, de->d_name);
+				presence_mark(kc->seen, de->d_name, PRESENCE_RUNNING);
+			}
+			free(ctl);
+		}
+		closedir(d);
+	}
+	presence_commit(kc->seen, &kc->base, kc->event_cb, kc->event_arg);
 }
 
 static int
@@ -1130,6 +1157,7 @@ kvm_close(struct bconn *c)
 		return;
 	if (kc->rescan_timer > 0)
 		loop_remove_timer(kc->loop, kc->rescan_timer);
+	presence_free(kc->seen);
 	for (int i = 0; i < KVM_MAX_WATCHES; i++) {
 		if (kc->watches[i]) {
 			proto_client_free(kc->watches[i]->client);
