@@ -375,6 +375,8 @@ script_apply_sandbox(lua_State *L)
 	lua_setfield(L, -2, "path");
 	lua_pushnil(L);
 	lua_setfield(L, -2, "loadlib");
+	lua_pushnil(L);			/* it would tell whether any file exists */
+	lua_setfield(L, -2, "searchpath");
 	lua_createtable(L, 2, 0);
 	lua_getfield(L, -2, "searchers");
 	lua_rawgeti(L, -1, 1);		/* the preload searcher */

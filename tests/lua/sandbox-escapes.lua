@@ -28,6 +28,7 @@ ok(table.concat(keys, ",") == "clock,date,time", "os has exactly clock, date, ti
 ok(string.dump == nil, "no string.dump")
 ok(("").dump == nil, "no dump through the string metatable")
 ok(package.loadlib == nil, "no package.loadlib")
+ok(package.searchpath == nil, "no package.searchpath (it probes for any file)")
 ok(package.cpath == "", "package.cpath is empty")
 
 -- Binary chunks: load refuses them even when asked for mode "b".
