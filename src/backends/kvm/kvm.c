@@ -336,6 +336,25 @@ list_has(struct inst_list *l, const char *name)
 	return 0;
 }
 
+/* The VM a file of the data directory defines ("NAME.json" with a valid
+ * NAME), or NULL for any other file. */
+static char *
+def_file_name(const char *file)
+{
+	size_t n = strlen(file);
+	struct berr e;
+	char *name;
+
+	if (n <= 5 || strcmp(file + n - 5, ".json") != 0 || file[0] == '.')
+		return NULL;
+	name = xstrndup(file, n - 5);
+	if (name_is_valid(name, &e) < 0) {
+		free(name);
+		return NULL;
+	}
+	return name;
+}
+
 static int
 kvm_list(struct bconn *c, struct inst_list *out, struct berr *err)
 {
@@ -347,15 +366,13 @@ kvm_list(struct bconn *c, struct inst_list *out, struct berr *err)
 	/* Definitions. */
 	if ((d = opendir(kc->data_dir)) != NULL) {
 		while ((de = readdir(d)) != NULL) {
-			size_t n = strlen(de->d_name);
-			char *name;
+			char *name = def_file_name(de->d_name);
 			json_object *def;
 			struct berr e;
 
-			if (n <= 5 || strcmp(de->d_name + n - 5, ".json") != 0 || de->d_name[0] == '.')
+			if (name == NULL)
 				continue;
-			name = xstrndup(de->d_name, n - 5);
-			if (name_is_valid(name, &e) == 0 && (def = read_definition(kc, name, &e)) != NULL) {
+			if ((def = read_definition(kc, name, &e)) != NULL) {
 				struct instance *inst = kvm_instance(kc, name);
 				apply_definition(inst, def);
 				json_object_put(def);
@@ -1078,14 +1095,9 @@ rescan_cb(struct loop *l, int id, void *arg)
 	 * those that other programs define, start or delete. */
 	if ((d = opendir(kc->data_dir)) != NULL) {
 		while ((de = readdir(d)) != NULL) {
-			size_t n = strlen(de->d_name);
-			struct berr e;
-			char *name;
+			char *name = def_file_name(de->d_name);
 
-			if (n <= 5 || strcmp(de->d_name + n - 5, ".json") != 0 || de->d_name[0] == '.')
-				continue;
-			name = xstrndup(de->d_name, n - 5);
-			if (name_is_valid(name, &e) == 0)
+			if (name != NULL)
 				presence_mark(kc->seen, name, PRESENCE_DEFINED);
 			free(name);
 		}
