@@ -23,6 +23,7 @@
 #include "core/loop.h"
 #include "core/session.h"
 #include "core/util.h"
+#include "script/lua-pattern.h"
 #include "script/script-int.h"
 
 #define HOOK_COUNT 1000			/* instructions between hook calls */
@@ -388,6 +389,28 @@ script_apply_sandbox(lua_State *L)
 	lua_pop(L, 1);
 }
 
+/* Matching steps of lua-pattern.c count like instructions, and a stop
+ * raised here ends a match the debug hook never sees. */
+static void
+script_pattern_tick(lua_State *L, unsigned steps)
+{
+	struct script *sc = script_of(L);
+
+	if (sc->instr_budget > 0 && sc->running > 0)
+		sc->instr_left -= steps;
+	script_check_stop(L);
+}
+
+static const struct pattern_hooks script_pattern_hooks = { .tick = script_pattern_tick };
+
+static void
+script_install_patterns(lua_State *L)
+{
+	lua_getglobal(L, "string");
+	lua_pattern_install(L, -1, &script_pattern_hooks);
+	lua_pop(L, 1);
+}
+
 static void
 script_open_libs(lua_State *L, int sandbox)
 {
@@ -406,6 +429,7 @@ script_open_libs(lua_State *L, int sandbox)
 
 	if (!sandbox) {
 		luaL_openlibs(L);
+		script_install_patterns(L);
 		script_set_path(L);
 		lua_getglobal(L, "os");
 		lua_pushcfunction(L, script_os_exit);
@@ -417,6 +441,7 @@ script_open_libs(lua_State *L, int sandbox)
 		luaL_requiref(L, lib->name, lib->func, 1);
 		lua_pop(L, 1);
 	}
+	script_install_patterns(L);
 	script_apply_sandbox(L);
 }
 

@@ -58,6 +58,40 @@ grep -q "instruction budget of 200000 exhausted" "$out" || fail "--max-instructi
 timeout 10 "$BERTH" run --max-instructions 200000 -e 'local n = 0 for i = 1, 1000 do n = n + i end return n == 500500 and 0 or 1' >"$out" 2>&1 ||
 	fail "a small script within the budget failed: $(cat "$out")"
 
+# A backtracking pattern runs in C, where the debug hook never fires: berth's
+# own string.find/match/gmatch/gsub check for stops while they match.
+bomb='return ("a"):rep(40):find(("a*"):rep(40) .. "b")'
+t0=$(ms)
+timeout 20 "$BERTH" run --timeout 0.5 -e "$bomb" >"$out" 2>&1
+rc=$?
+t1=$(ms)
+[ $rc -eq 1 ] || fail "--timeout during string.find: exit $rc, want 1 ($(cat "$out"))"
+grep -q "time limit of 0.5 s reached" "$out" || fail "--timeout during string.find: $(cat "$out")"
+[ $((t1 - t0)) -le 1500 ] || fail "--timeout 0.5 during string.find took $((t1 - t0)) ms"
+timeout 20 "$BERTH" run --max-instructions 1000000 -e "return (('a'):rep(40):gsub(('a-'):rep(30) .. 'b', 'x'))" >"$out" 2>&1
+rc=$?
+[ $rc -eq 1 ] || fail "--max-instructions during string.gsub: exit $rc, want 1"
+grep -q "instruction budget of 1000000 exhausted" "$out" || fail "--max-instructions during gsub: $(cat "$out")"
+timeout 20 "$BERTH" run --sandbox --timeout 0.5 -e "$bomb" >"$out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q "time limit" "$out" || fail "--sandbox --timeout during string.find: exit $rc ($(cat "$out"))"
+"$BERTH" run -e "$bomb" >"$out" 2>&1 &
+pid=$!
+sleep 0.5
+kill -0 $pid 2>/dev/null || fail "the pattern ended by itself: $(cat "$out")"
+t0=$(ms)
+kill -INT $pid
+i=0
+while kill -0 $pid 2>/dev/null && [ $i -lt 50 ]; do sleep 0.05; i=$((i + 1)); done
+t1=$(ms)
+if kill -0 $pid 2>/dev/null; then kill -9 $pid; fail "string.find still running 2.5 s after SIGINT"; fi
+wait $pid
+rc=$?
+[ $rc -eq 130 ] || fail "exit after SIGINT in string.find: $rc, want 130"
+[ $((t1 - t0)) -le 1000 ] || fail "SIGINT took $((t1 - t0)) ms to stop string.find (limit 1000)"
+got=$("$BERTH" run -e 'local k, v = ("name = web1"):match("(%w+)%s*=%s*(%w+)") print(k, v, ("a,b,,c"):gsub(",", ";"))')
+[ "$got" = "$(printf 'name\tweb1\ta;b;;c\t3')" ] || fail "ordinary patterns: got '$got'"
+
 # Memory cap.
 timeout 20 "$BERTH" run --max-memory 32M -e 'local t = {} for i = 1, 1e9 do t[i] = string.rep("x", 1000) .. i end' >"$out" 2>&1
 rc=$?
