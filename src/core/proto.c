@@ -1062,6 +1062,10 @@ proto_client_wait(struct proto_client *c, int64_t id, int64_t deadline, const ch
 			berr_set(err, BERR_TIMEOUT, "%s: no reply within %d ms", op, timeout_ms);
 			break;
 		}
+		if (cancel_requested()) {
+			berr_set(err, ECANCELED, "%s: interrupted while waiting for the reply", op);
+			break;
+		}
 		if (proto_conn_pending(c->conn) > 0 && proto_conn_flush(c->conn, err) < 0) {
 			proto_client_salvage_reason(c, err);
 			proto_client_die(c, err);

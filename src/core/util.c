@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,26 @@ xasprintf(const char *fmt, ...)
 	if (r < 0)
 		util_oom();
 	return p;
+}
+
+static volatile sig_atomic_t cancel_flag;
+
+void
+cancel_request(void)
+{
+	cancel_flag = 1;
+}
+
+void
+cancel_clear(void)
+{
+	cancel_flag = 0;
+}
+
+int
+cancel_requested(void)
+{
+	return cancel_flag != 0;
 }
 
 int64_t

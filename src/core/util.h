@@ -25,6 +25,13 @@ void (*util_set_oom_hook(void (*hook)(void)))(void);
 void util_oom_report(void);
 void util_oom(void) __attribute__((noreturn));
 
+/* Giving up a wait: a front-end's SIGINT handler calls cancel_request()
+ * (async-signal-safe); from then on the core's polling waits and
+ * synchronous control calls end with ECANCELED, until cancel_clear(). */
+void cancel_request(void);
+void cancel_clear(void);
+int cancel_requested(void);
+
 int64_t now_ms(void);		/* CLOCK_MONOTONIC in ms */
 int64_t now_realtime_ms(void);	/* wall clock in ms */
 uint64_t now_ns(void);		/* CLOCK_MONOTONIC in ns */

@@ -38,6 +38,9 @@ static void (*script_reporter)(const char *msg);
 /* Error object of os.exit: unwinds the script without being a message. */
 static char exit_marker;
 
+static void script_hook(lua_State *L, lua_Debug *ar);
+static void script_stop_sticky(lua_State *L);
+
 /* ---- reporting ---- */
 
 void
@@ -64,6 +67,12 @@ script_report(const char *fmt, ...)
 int
 script_push_berr(lua_State *L, const struct berr *err)
 {
+	/* A wait the user interrupted is not an expected failure for the
+	 * script to handle: it stops the script, saying what was cut short. */
+	if (err->code == ECANCELED && script_interrupted) {
+		script_stop_sticky(L);
+		luaL_error(L, "interrupted (%s)", err->msg);
+	}
 	lua_pushnil(L);
 	lua_pushstring(L, err->msg[0] ? err->msg : "unknown error");
 	return 2;
@@ -78,6 +87,7 @@ script_on_sigint(int signo)
 
 	(void)signo;
 	script_interrupted = 1;
+	cancel_request();	/* and a backend waiting for a guest gives up */
 	if (l != NULL)
 		loop_wakeup(l);
 }
@@ -86,12 +96,14 @@ void
 script_interrupt(void)
 {
 	script_interrupted = 1;
+	cancel_request();
 }
 
 void
 script_clear_interrupt(void)
 {
 	script_interrupted = 0;
+	cancel_clear();
 }
 
 int
@@ -123,8 +135,6 @@ script_catch_sigint(int on, struct loop *loop)
 		sigint_loop = NULL;
 	}
 }
-
-static void script_hook(lua_State *L, lua_Debug *ar);
 
 /* A stop (interrupt, limit, os.exit) must not be swallowed by pcall: once
  * it is pending, the hook runs at every instruction, so the error is raised

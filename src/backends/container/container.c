@@ -826,7 +826,7 @@ wait_stopped(struct ct_conn *cc, const char *name, int timeout_ms)
 {
 	int64_t end = now_ms() + timeout_ms;
 
-	while (now_ms() < end) {
+	while (now_ms() < end && !cancel_requested()) {
 		struct ctr_state *s;
 		int stopped = 1;
 
@@ -857,9 +857,13 @@ ct_shutdown(struct instance *inst, int timeout_s, int force_after, struct berr *
 		json_object_object_add(args, "signal", json_object_new_int(SIGTERM));
 		if (ctl_call(cc, inst->name, "kill", args, CT_CALL_TIMEOUT_MS, NULL, err) < 0)
 			return -1;
-		if (timeout_s > 0 && wait_stopped(cc, inst->name, timeout_s * 1000) < 0)
+		if (timeout_s > 0 && wait_stopped(cc, inst->name, timeout_s * 1000) < 0) {
+			if (cancel_requested())
+				return berr_set(err, ECANCELED, "container `%s': interrupted while "
+						"waiting for it to stop", inst->name);
 			return berr_set(err, BERR_TIMEOUT, "container `%s' did not stop within %d s",
 					inst->name, timeout_s);
+		}
 		inst->state = INST_SHUTDOWN;
 		return 0;
 	}

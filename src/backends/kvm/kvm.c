@@ -784,7 +784,7 @@ wait_gone(struct kvm_conn *kc, const char *name, int timeout_ms)
 	char *ctl = vm_path(kc, name, "ctl.sock");
 	int gone = 0;
 
-	while (!gone && now_ms() < deadline) {
+	while (!gone && now_ms() < deadline && !cancel_requested()) {
 		if (access(ctl, F_OK) < 0)
 			gone = 1;
 		else
@@ -807,9 +807,13 @@ kvm_shutdown(struct instance *inst, int timeout_s, int force_after, struct berr 
 	json_object_object_add(args, "force", json_object_new_boolean(force_after));
 	if (vmm_call(kc, inst->name, "shutdown", args, NULL, err) < 0)
 		return -1;
-	if (wait && !wait_gone(kc, inst->name, timeout_s * 1000 + 3000))
+	if (wait && !wait_gone(kc, inst->name, timeout_s * 1000 + 3000)) {
+		if (cancel_requested())
+			return berr_set(err, ECANCELED, "vm `%s': interrupted while waiting for it to "
+					"shut down; berth-vmm goes on with the shutdown", inst->name);
 		return berr_set(err, BERR_TIMEOUT, "vm `%s' did not shut down within %d s", inst->name,
 				timeout_s);
+	}
 	return 0;
 }
 

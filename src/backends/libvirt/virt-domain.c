@@ -505,6 +505,11 @@ virt_shutdown(struct instance *inst, int timeout_s, int force_after, struct berr
 			return virt_err(err, "shutting down domain `%s': reading its state", inst->name);
 		if (off || now_ms() >= deadline)
 			break;
+		if (cancel_requested()) {
+			virt_refresh_state(inst, dom);
+			return berr_set(err, ECANCELED, "shutting down domain `%s': interrupted while "
+					"waiting; it was asked to shut down and may still do so", inst->name);
+		}
 		nanosleep(&ts, NULL);
 	}
 	if (off) {
@@ -901,7 +906,7 @@ virt_migrate(struct instance *inst, const struct migrate_opts *opts, struct berr
 	struct virt_migration m;
 	pthread_t tid;
 	char *duri;
-	int active;
+	int active, aborted = 0;
 
 	if (dom == NULL)
 		return berr_wrap(err, "migrating domain `%s'", inst->name);
@@ -941,6 +946,13 @@ virt_migrate(struct instance *inst, const struct migrate_opts *opts, struct berr
 	while (!__atomic_load_n(&m.done, __ATOMIC_ACQUIRE)) {
 		struct timespec ts = { 0, 200 * 1000000L };
 
+		/* Ctrl-C: libvirt aborts the job, the thread then returns its
+		 * "operation aborted" error and the guest stays where it was. */
+		if (cancel_requested() && !aborted) {
+			aborted = 1;
+			if (virDomainAbortJob(dom) < 0)
+				virt_reset_error();
+		}
 		nanosleep(&ts, NULL);
 		if (opts->on_progress != NULL && !__atomic_load_n(&m.done, __ATOMIC_ACQUIRE))
 			virt_migrate_progress(dom, opts);
