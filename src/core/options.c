@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -17,9 +18,19 @@
 #include "core/options.h"
 #include "core/util.h"
 
+const char *const option_column_names[] = {
+	"name", "kind", "backend", "host", "state", "vcpus", "memory", "cpu", "spark", "used",
+	"disk", "net", "uptime", NULL
+};
+
 const struct option_def option_table[] = {
 	{ "color", OPT_BOOL, "true", 0, 0,
 	  "use colours in the dashboard and in command output on a terminal" },
+	{ "columns", OPT_LIST, "", 0, 0,
+	  "dashboard columns to show, the most important first, kept in that order when the "
+	  "terminal is narrow (empty: every column that fits); name is always shown, plugin "
+	  "columns after these",
+	  option_column_names },
 	{ "console_escape", OPT_STRING, "^]", 0, 0,
 	  "key that detaches from an attached console (caret notation, e.g. ^] or ^A)" },
 	{ "demo", OPT_BOOL, "false", 0, 0,
@@ -122,6 +133,37 @@ list_push(struct option_value *ov, const char *v)
 	ov->list[ov->nlist] = NULL;
 }
 
+static int
+list_item_check(unsigned i, const char *item, struct berr *err)
+{
+	const struct option_def *d = &option_table[i];
+	const char *const *c;
+	const char *best = NULL;
+	size_t best_d = (size_t)-1, n = 0;
+	char all[512];
+
+	if (d->choices == NULL)
+		return 0;
+	all[0] = '\0';
+	for (c = d->choices; *c != NULL; c++) {
+		size_t dist = edit_distance(item, *c);
+
+		if (strcasecmp(item, *c) == 0)
+			return 0;
+		if (dist < best_d) {
+			best_d = dist;
+			best = *c;
+		}
+		n += (size_t)snprintf(all + n, n < sizeof all ? sizeof all - n : 0, "%s%s",
+				      c == d->choices ? "" : ", ", *c);
+	}
+	if (best != NULL && best_d <= 2)
+		return berr_set(err, BERR_INVALID, "option `%s': unknown item `%s' (did you mean `%s'?)",
+				d->name, item, best);
+	return berr_set(err, BERR_INVALID, "option `%s': unknown item `%s' (one of: %s)", d->name,
+			item, all);
+}
+
 /* Parse `value` for option i into a fresh struct; the current value is
  * replaced only when the whole text is valid. */
 static int
@@ -168,6 +210,11 @@ value_parse(unsigned i, const char *value, struct option_value *out, struct berr
 			if (len > 0) {
 				char *item = xstrndup(p, len);
 
+				if (list_item_check(i, item, err) < 0) {
+					free(item);
+					value_clear(out);
+					return -1;
+				}
 				list_push(out, item);
 				free(item);
 			}
@@ -244,8 +291,24 @@ option_list_add(const char *name, const char *value, struct berr *err)
 		return berr_set(err, BERR_INVALID, "option `%s' is not a list", name);
 	if (value == NULL || *value == '\0')
 		return berr_set(err, BERR_INVALID, "option `%s': empty list item", name);
+	if (list_item_check((unsigned)i, value, err) < 0)
+		return -1;
 	list_push(value_get((unsigned)i), value);
 	return 0;
+}
+
+int
+option_list_check(const char *name, const char *value, struct berr *err)
+{
+	int i = option_index(name);
+
+	if (i < 0)
+		return unknown_option(name ? name : "(null)", err);
+	if (option_table[i].type != OPT_LIST)
+		return berr_set(err, BERR_INVALID, "option `%s' is not a list", name);
+	if (value == NULL || *value == '\0')
+		return berr_set(err, BERR_INVALID, "option `%s': empty list item", name);
+	return list_item_check((unsigned)i, value, err);
 }
 
 void

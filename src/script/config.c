@@ -22,29 +22,116 @@
 
 #define CONFIG_MAX_SIZE (1u << 20)
 
-/* The line where `key =` first appears in text (1-based), 0 if not found:
- * a table's entries carry no line numbers of their own. */
+static int
+config_is_name_char(char c)
+{
+	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* At p a Lua long bracket `[[`, `[=[`...: its level (number of '='),
+ * -1 if it is none. */
+static int
+config_long_bracket(const char *p)
+{
+	int level = 0;
+
+	if (*p++ != '[')
+		return -1;
+	while (*p == '=') {
+		level++;
+		p++;
+	}
+	return *p == '[' ? level : -1;
+}
+
+/* Past the long bracket of this level that closes at p; counts lines. */
+static const char *
+config_skip_long(const char *p, int level, int *line)
+{
+	for (; *p != '\0'; p++) {
+		if (*p == '\n') {
+			(*line)++;
+		} else if (*p == ']') {
+			const char *q = p + 1;
+			int n = 0;
+
+			while (*q == '=') {
+				n++;
+				q++;
+			}
+			if (n == level && *q == ']')
+				return q + 1;
+		}
+	}
+	return p;
+}
+
+static const char *
+config_skip_space(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+/* The line (1-based) of the first `key =` or `["key"] =` in text outside
+ * comments and strings, 0 if there is none: a table's entries carry no
+ * line numbers of their own. */
 static int
 config_find_line(const char *text, const char *key)
 {
 	size_t klen = strlen(key);
-	const char *p = text;
-	int line = 1;
+	const char *p = text, *q;
+	int line = 1, level;
 
-	for (; *p != '\0'; p++) {
+	while (*p != '\0') {
 		if (*p == '\n') {
 			line++;
-			continue;
-		}
-		if (strncmp(p, key, klen) == 0 &&
-		    (p == text || !(p[-1] == '_' || (p[-1] >= 'a' && p[-1] <= 'z') ||
-				    (p[-1] >= 'A' && p[-1] <= 'Z') || (p[-1] >= '0' && p[-1] <= '9')))) {
-			const char *q = p + klen;
+			p++;
+		} else if (p[0] == '-' && p[1] == '-') {
+			level = config_long_bracket(p + 2);
+			if (level >= 0) {
+				p = config_skip_long(p + 4 + level, level, &line);
+			} else {
+				while (*p != '\0' && *p != '\n')
+					p++;
+			}
+		} else if ((level = config_long_bracket(p)) >= 0) {
+			p = config_skip_long(p + 2 + level, level, &line);
+		} else if (*p == '"' || *p == '\'') {
+			char quote = *p;
+			const char *body = ++p;
 
-			while (*q == ' ' || *q == '\t' || *q == ']' || *q == '"' || *q == '\'')
-				q++;
-			if (*q == '=' && q[1] != '=')
-				return line;
+			while (*p != '\0' && *p != quote && *p != '\n') {
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+				p++;
+			}
+			/* ["key"] = value */
+			if (*p == quote && (size_t)(p - body) == klen && strncmp(body, key, klen) == 0 &&
+			    body - 2 >= text && body[-2] == '[') {
+				q = config_skip_space(p + 1);
+				if (*q == ']') {
+					q = config_skip_space(q + 1);
+					if (*q == '=' && q[1] != '=')
+						return line;
+				}
+			}
+			if (*p == quote)
+				p++;
+		} else if (config_is_name_char(*p)) {
+			const char *word = p;
+
+			while (config_is_name_char(*p))
+				p++;
+			if ((size_t)(p - word) == klen && strncmp(word, key, klen) == 0 &&
+			    (word == text || word[-1] != '.')) {
+				q = config_skip_space(p);
+				if (*q == '=' && q[1] != '=')
+					return line;
+			}
+		} else {
+			p++;
 		}
 	}
 	return 0;
@@ -63,9 +150,12 @@ config_apply_table(lua_State *L, int idx, const char *path, const char *text, co
 		int line, r;
 
 		if (lua_type(L, -2) != LUA_TSTRING) {
+			const char *vtype = luaL_typename(L, -1);
+
+			berr_set(err, BERR_INVALID, "%s: %s has an entry that is not `name = value' "
+				 "(a %s value under a %s key)", path, what, vtype, luaL_typename(L, -2));
 			lua_pop(L, 2);
-			return berr_set(err, BERR_INVALID, "%s: %s has a key that is not a name", path,
-					what);
+			return -1;
 		}
 		key = lua_tostring(L, -2);
 		line = config_find_line(text, key);

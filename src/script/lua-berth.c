@@ -726,6 +726,8 @@ berth_set(lua_State *L)
 			if (lua_type(L, -1) != LUA_TSTRING)
 				return luaL_error(L, "option `%s': item %d is not a string", name,
 						  (int)i);
+			if (option_list_check(name, lua_tostring(L, -1), &err) < 0)
+				return luaL_error(L, "%s", err.msg);
 			lua_pop(L, 1);
 		}
 		option_list_clear(name);

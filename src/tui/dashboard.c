@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "core/options.h"
 #include "core/util.h"
 #include "tui/tui-internal.h"
 
@@ -34,28 +35,29 @@ int script_column_value(size_t i, const struct instance *inst, char *buf, size_t
 static int pcol_x[PCOL_MAX], pcol_w[PCOL_MAX];
 static size_t npcol;
 
+/* Indexed like option_column_names (core/options.c), which gives each
+ * column its name for `columns`, :sort and bindings. */
 struct col_def {
 	const char *title;
-	const char *name;	/* for :sort and bindings */
 	int width;
 	int prio;		/* lower = kept longer when narrow */
 	int right;
 };
 
 static const struct col_def cols[COL_MAX] = {
-	[COL_NAME] = { "NAME", "name", 12, 0, 0 },
-	[COL_KIND] = { "KIND", "kind", 4, 6, 0 },
-	[COL_BACKEND] = { "BACKEND", "backend", 9, 7, 0 },
-	[COL_HOST] = { "HOST", "host", 10, 4, 0 },
-	[COL_STATE] = { "STATE", "state", 8, 1, 0 },
-	[COL_VCPUS] = { "VCPU", "vcpus", 4, 3, 1 },
-	[COL_MEM] = { "MEM", "memory", 6, 3, 1 },
-	[COL_CPU] = { "CPU%", "cpu", 5, 1, 1 },
-	[COL_SPARK] = { "CPU 10s", "spark", 10, 5, 0 },
-	[COL_MEMUSE] = { "USED", "used", 6, 2, 1 },
-	[COL_DISK] = { "DISK R/W", "disk", 11, 8, 1 },
-	[COL_NET] = { "NET RX/TX", "net", 11, 8, 1 },
-	[COL_UPTIME] = { "UPTIME", "uptime", 8, 5, 1 },
+	[COL_NAME] = { "NAME", 12, 0, 0 },
+	[COL_KIND] = { "KIND", 4, 6, 0 },
+	[COL_BACKEND] = { "BACKEND", 9, 7, 0 },
+	[COL_HOST] = { "HOST", 10, 4, 0 },
+	[COL_STATE] = { "STATE", 8, 1, 0 },
+	[COL_VCPUS] = { "VCPU", 4, 3, 1 },
+	[COL_MEM] = { "MEM", 6, 3, 1 },
+	[COL_CPU] = { "CPU%", 5, 1, 1 },
+	[COL_SPARK] = { "CPU 10s", 10, 5, 0 },
+	[COL_MEMUSE] = { "USED", 6, 2, 1 },
+	[COL_DISK] = { "DISK R/W", 11, 8, 1 },
+	[COL_NET] = { "NET RX/TX", 11, 8, 1 },
+	[COL_UPTIME] = { "UPTIME", 8, 5, 1 },
 };
 
 const char *
@@ -70,7 +72,7 @@ col_from_name(const char *name)
 	int i;
 
 	for (i = 0; i < COL_MAX; i++)
-		if (strcasecmp(name, cols[i].name) == 0 || strcasecmp(name, cols[i].title) == 0)
+		if (strcasecmp(name, option_column_names[i]) == 0 || strcasecmp(name, cols[i].title) == 0)
 			return i;
 	return -1;
 }
@@ -515,11 +517,13 @@ state_color(enum inst_state s)
 	}
 }
 
-/* Choose which columns fit: keep the most important ones, give the name
- * what is left (up to a limit). */
+/* Choose which columns fit: keep the most important ones (the `columns`
+ * option's order, or the built-in priorities), give the name what is left
+ * (up to a limit). */
 static void
 layout_columns(struct tui *ui)
 {
+	const char *const *chosen = option_list("columns");
 	int avail = ui->cols - 2, used, i, p, x;
 	int shown[COL_MAX] = { 0 };
 
@@ -534,18 +538,33 @@ layout_columns(struct tui *ui)
 			pcol_w[i] = 8;
 		pcol_x[i] = -1;
 	}
-	for (p = 1; p <= 8; p++) {
-		for (i = 1; i < COL_MAX; i++)
-			if (cols[i].prio == p && used + 1 + cols[i].width <= avail) {
+	if (chosen != NULL && chosen[0] != NULL) {
+		for (; *chosen != NULL; chosen++) {
+			i = col_from_name(*chosen);
+			if (i > 0 && !shown[i] && used + 1 + cols[i].width <= avail) {
 				shown[i] = 1;
 				used += 1 + cols[i].width;
 			}
-		if (p == PCOL_PRIO)
-			for (i = 0; i < (int)npcol; i++)
-				if (used + 1 + pcol_w[i] <= avail) {
-					pcol_x[i] = 0;	/* shown; placed below */
-					used += 1 + pcol_w[i];
+		}
+		for (i = 0; i < (int)npcol; i++)
+			if (used + 1 + pcol_w[i] <= avail) {
+				pcol_x[i] = 0;
+				used += 1 + pcol_w[i];
+			}
+	} else {
+		for (p = 1; p <= 8; p++) {
+			for (i = 1; i < COL_MAX; i++)
+				if (cols[i].prio == p && used + 1 + cols[i].width <= avail) {
+					shown[i] = 1;
+					used += 1 + cols[i].width;
 				}
+			if (p == PCOL_PRIO)
+				for (i = 0; i < (int)npcol; i++)
+					if (used + 1 + pcol_w[i] <= avail) {
+						pcol_x[i] = 0;	/* shown; placed below */
+						used += 1 + pcol_w[i];
+					}
+		}
 	}
 	x = 2;
 	for (i = 0; i < COL_MAX; i++) {

@@ -51,3 +51,19 @@ tui_wait '^ +test +.* tag:tes' 2 "the table is intact after the handler printed"
 tui_keys C-l
 tui_expect_not 'handler saw an event$' "no garbage after a full redraw"
 tui_quit
+
+# the columns option: only the chosen columns (in the table's order), the
+# plugin column after them; the first chosen ones are kept when narrow
+cat >"$BERTH_CONFIG_DIR/init.lua" <<'LUA'
+berth.column{name = "TAG", width = 8, value = function(inst) return "tag:" .. inst.name:sub(1, 3) end}
+return { columns = { "uptime", "state", "host" } }
+LUA
+tui_start 100 24 --connect test:///default
+tui_wait 'NAME.* HOST +STATE +UPTIME +TAG' 10 "only the chosen columns, then the plugin's"
+tui_expect_not 'CPU%' "a column not chosen is not shown"
+tui_quit
+printf 'berth.set("columns", { "uptime", "disk", "net", "state", "host", "backend", "kind", "memory" })\n' >"$BERTH_CONFIG_DIR/init.lua"
+tui_start 80 24 --connect test:///default
+tui_wait 'NAME.* STATE +DISK R/W +NET RX/TX +UPTIME' 10 "at 80 columns the first chosen ones stay"
+tui_expect_not ' KIND | MEM ' "the last chosen ones give way at 80 columns"
+tui_quit
