@@ -94,6 +94,13 @@ cand_add(const char *s)
 	cand[ncand++] = xstrdup(s);
 }
 
+static void
+shell_cand_add(const char *s, void *arg)
+{
+	(void)arg;
+	cand_add(s);
+}
+
 static char *
 cand_generator(const char *text, int state)
 {
@@ -231,22 +238,8 @@ shell_complete(const char *text, int start, int end)
 		words[nwords++] = tok;
 	if (sh->lua_mode || sh->pending != NULL || rl_line_buffer[0] == '=' ||
 	    (nwords > 0 && strcmp(words[0], "lua") == 0)) {
-		/* Lua: complete the berth module's names. */
-		if (strncmp(text, "berth.", 6) == 0) {
-			static const char *const fns[] = {
-				"hosts", "list", "get", "create", "on", "off", "sleep", "parallel",
-				"cmd", "set", "option", "options", "connect", "bind", "command",
-				"column", "http_post", "confirm", "backends", "plugins", "json",
-				"version", "sandboxed", NULL };
-			size_t i;
-
-			for (i = 0; fns[i] != NULL; i++) {
-				char *full = xasprintf("berth.%s", fns[i]);
-
-				cand_add(full);
-				free(full);
-			}
-		}
+		/* Lua: what the state holds (globals, module fields, methods). */
+		script_complete(sh->sc, text, shell_cand_add, NULL);
 	} else if (nwords == 0) {
 		cand_commands();
 	} else if (strcmp(words[0], "set") == 0 && nwords == 1) {

@@ -26,7 +26,7 @@ struct bconn;
 struct backend_event {
 	struct bconn *conn;
 	const char *inst_name;
-	const char *type;		/* "state", "console", "removed", "defined", ... */
+	const char *type;		/* "state", "defined", "undefined", "disconnected" */
 	enum inst_state state;		/* new state for "state" events */
 	const char *detail;		/* reason text, or NULL */
 };

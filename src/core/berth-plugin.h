@@ -151,7 +151,7 @@ void loop_remove_timer(struct loop *l, int id);
 struct backend_event {
 	struct bconn *conn;
 	const char *inst_name;
-	const char *type;		/* "state", "removed", "defined", ... */
+	const char *type;		/* "state", "defined", "undefined", "disconnected" */
 	enum inst_state state;
 	const char *detail;
 };

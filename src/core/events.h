@@ -13,7 +13,7 @@
 #include <json-c/json.h>
 
 struct berth_event {
-	const char *type;	/* "state", "defined", "undefined", "stats", "host", ... */
+	const char *type;	/* "state", "defined", "undefined", "disconnected" */
 	const char *instance;	/* instance name or NULL */
 	const char *host;
 	const char *backend;

@@ -100,6 +100,14 @@ berth_list(lua_State *L)
 		kind = "ct";
 	if (kind != NULL && inst_kind_from_name(kind) < 0)
 		return luaL_error(L, "unknown kind `%s' (vm or ct)", kind);
+	if (state != NULL) {
+		enum inst_state st = inst_state_from_name(state);
+
+		if (st == INST_UNKNOWN && strcmp(state, "unknown") != 0)
+			return luaL_error(L, "unknown state `%s' (running, stopped, paused, created, "
+					  "shutdown, crashed or unknown)", state);
+		state = inst_state_name(st);	/* "shutoff" is "stopped" */
+	}
 	session_list(s, &l);
 	lua_createtable(L, (int)l.n, 0);
 	for (i = 0; i < l.n; i++) {
@@ -414,18 +422,22 @@ script_events_detach(struct script *sc)
 	sc->hooked = NULL;
 }
 
-/* berth.on(type, fn) -> id.  type: "state", "defined", "undefined", ...
- * or "*".  Handlers run while a script waits (berth.sleep, inst:wait,
+/* berth.on(type, fn) -> id.  type: one of berth_event_types or "*".  Handlers run while a script waits (berth.sleep, inst:wait,
  * console_expect, berth.parallel) and while the shell or dashboard idles.
  * [-2, +1, m] */
 static int
 berth_on(lua_State *L)
 {
+	static const char *const types[] = { "state", "defined", "undefined", "disconnected", "*",
+					     NULL };
 	struct script *sc = script_of(L);
-	const char *type = luaL_checkstring(L, 1);
-	int id = next_handler_id++;
+	const char *type;
+	int id;
 
+	luaL_checkoption(L, 1, NULL, types);
+	type = lua_tostring(L, 1);
 	luaL_checktype(L, 2, LUA_TFUNCTION);
+	id = next_handler_id++;
 	registry_table(L, &handlers_key);
 	lua_createtable(L, 0, 3);
 	lua_pushstring(L, type);

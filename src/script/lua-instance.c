@@ -610,6 +610,11 @@ linst_console_send(lua_State *L)
 	struct berr err = { 0 };
 	int64_t deadline = now_ms() + 5000;
 
+	/* Typing into a console is running commands in the guest, often as
+	 * root at a login prompt: as far out as inst:exec. */
+	if (script_of(L)->sandbox)
+		return script_sandbox_refuse(L, "inst:console_send");
+
 	if (linst_console_ensure(L, li, &err) < 0)
 		return script_push_berr(L, &err);
 	while (off < len) {

@@ -455,6 +455,102 @@ script_open_libs(lua_State *L, int sandbox)
 	script_apply_sandbox(L);
 }
 
+/* ---- completion ---- */
+
+static int
+script_is_name(const char *s)
+{
+	if (!(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9')))
+			return 0;
+	return 1;
+}
+
+/* Adds prefix .. key for the string keys of the table on top that begin
+ * with base (functions only when methods_only).  [-0, +0] */
+static void
+script_complete_keys(lua_State *L, const char *prefix, size_t plen, const char *base,
+		     int methods_only, void (*add)(const char *, void *), void *arg)
+{
+	size_t blen = strlen(base);
+
+	lua_pushnil(L);
+	while (lua_next(L, -2) != 0) {
+		if (lua_type(L, -2) == LUA_TSTRING && (!methods_only || lua_isfunction(L, -1))) {
+			const char *k = lua_tostring(L, -2);
+
+			if (strncmp(k, base, blen) == 0 && script_is_name(k)) {
+				char *full = xasprintf("%.*s%s", (int)plen, prefix, k);
+
+				add(full, arg);
+				free(full);
+			}
+		}
+		lua_pop(L, 1);
+	}
+}
+
+void
+script_complete(struct script *sc, const char *text, void (*add)(const char *, void *), void *arg)
+{
+	lua_State *L = sc->L;
+	int top = lua_gettop(L);
+	const char *sep = strrchr(text, '.'), *colon = strrchr(text, ':'), *p, *dot;
+	int method = 0;
+
+	if (colon != NULL && (sep == NULL || colon > sep)) {
+		sep = colon;
+		method = 1;
+	}
+	lua_pushglobaltable(L);
+	if (sep == NULL) {
+		script_complete_keys(L, "", 0, text, 0, add, arg);
+		lua_settop(L, top);
+		return;
+	}
+	/* walk the dotted path before sep, one raw field at a time */
+	for (p = text; p < sep; p = dot + 1) {
+		dot = memchr(p, '.', (size_t)(sep - p));
+		if (dot == NULL)
+			dot = sep;
+		if (!lua_istable(L, -1) || dot == p) {
+			lua_settop(L, top);
+			return;
+		}
+		lua_pushlstring(L, p, (size_t)(dot - p));
+		lua_rawget(L, -2);
+		lua_remove(L, -2);
+		if (dot == sep)
+			break;
+	}
+	if (method) {
+		if (lua_istable(L, -1))
+			script_complete_keys(L, text, (size_t)(sep + 1 - text), sep + 1, 1, add, arg);
+		/* and the raw __index table of the value's metatable, or the
+		 * table a C __index closure looks in first (berth.instance) */
+		if (!lua_getmetatable(L, -1)) {
+			lua_settop(L, top);
+			return;
+		}
+		lua_pushliteral(L, "__index");
+		lua_rawget(L, -2);
+		if (lua_iscfunction(L, -1) && lua_getupvalue(L, -1, 1) == NULL)
+			lua_pushnil(L);
+		if (!lua_istable(L, -1)) {
+			lua_settop(L, top);
+			return;
+		}
+	} else if (!lua_istable(L, -1)) {
+		lua_settop(L, top);
+		return;
+	}
+	script_complete_keys(L, text, (size_t)(sep + 1 - text), sep + 1, method, add, arg);
+	lua_settop(L, top);
+}
+
 /* ---- states ---- */
 
 void

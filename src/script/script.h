@@ -48,6 +48,12 @@ void script_free(struct script *sc);
 /* Make s the session of sc (pending berth.connect calls are applied). */
 void script_set_session(struct script *sc, struct session *s);
 struct session *script_session(struct script *sc);
+/* Completions of a Lua expression prefix such as "berth.li", "str" or
+ * "vm:sta": the names in the state (globals, fields of the tables along the
+ * dotted path, methods after ':'), read raw so no metamethod runs.  Calls
+ * add(candidate, arg) for each full candidate text. */
+void script_complete(struct script *sc, const char *text, void (*add)(const char *, void *),
+		     void *arg);
 /* Apply limits to the next runs in sc (memory cap counts from now). */
 void script_set_limits(struct script *sc, const struct script_limits *lim);
 

@@ -275,7 +275,7 @@ test_define_xml(struct bconn *c)
 	is_int(rc, 0, "undefine succeeds (with its snapshot)");
 	if (rc < 0)
 		printf("#   %s\n", e.msg);
-	ok(wait_event(mark, "berth-xml", "removed", INST_STATE_MAX, NULL), "a removed event arrives");
+	ok(wait_event(mark, "berth-xml", "undefined", INST_STATE_MAX, NULL), "an undefined event arrives");
 	rc = ops->get(c, "berth-xml", &got, &e);
 	ok(rc < 0 && e.code == BERR_NOTFOUND, "get of an undefined domain is not-found");
 	ok(strstr(e.msg, "berth-xml") != NULL, "the not-found error names the domain");

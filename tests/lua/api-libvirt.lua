@@ -32,6 +32,11 @@ T.is(#berth.list { uri = "test:///default" }, 1, "list{uri}")
 T.is(#berth.list { uri = "test:///elsewhere" }, 0, "list{uri} of another connection")
 T.ok(not pcall(berth.list, { uri = 7 }), "list{uri = 7} raises")
 T.ok(not pcall(berth.list, { kind = "bogus" }), "list{kind = 'bogus'} raises")
+local lok, lerr = pcall(berth.list, { state = "bogus" })
+T.ok(not lok, "list{state = 'bogus'} raises, as kind does")
+T.like(lerr, "unknown state `bogus'", "... naming it")
+T.is(#berth.list { state = "running" }, 1, "list{state = 'running'}")
+T.is(#berth.list { state = "shutoff" }, #berth.list { state = "stopped" }, "list{state = 'shutoff'} is 'stopped'")
 
 local none, err = berth.get("no-such-vm")
 T.is(none, nil, "get of an unknown name returns nil")
@@ -57,6 +62,21 @@ berth.sleep(0.3)
 T.ok(#seen >= 2, "berth.on('state') handlers ran during berth.sleep", table.concat(seen, " "))
 T.is(seen[1], "test=paused", "first event is the pause")
 T.is(berth.off(id), true, "berth.off removes the handler")
+local hok, herr = pcall(berth.on, "stat", function() end)
+T.ok(not hok, "berth.on with an unknown event type raises")
+T.like(herr, "invalid option 'stat'", "... naming it")
+T.ok(not pcall(berth.on, "state", "not a function"), "berth.on without a function raises")
+
+-- inst:refresh() reads the state another program changed.
+do
+  local other = berth.get("test")
+  T.is(other:pause(), true, "another handle pauses the domain")
+  T.is(vm:refresh(), true, "inst:refresh()")
+  T.is(vm.state, "paused", "refresh() sees the state changed through the other handle")
+  other:resume()
+  vm:refresh()
+  T.is(vm.state, "running", "... and again after resume")
+end
 
 -- info, stats, history.
 local info = vm:info()
@@ -79,7 +99,11 @@ local r, nerr = vm:exec("true")
 T.is(r, nil, "exec on libvirt returns nil")
 T.is(nerr, "exec: not supported by backend libvirt", "... saying it is not supported")
 
--- Create from XML, then lifecycle, then undefine.
+-- Create from XML, then lifecycle, then undefine (with its events).
+local life = {}
+local lid = berth.on("*", function(ev)
+  if ev.instance == "luatest1" and ev.type ~= "state" then life[#life + 1] = ev.type end
+end)
 local xml = [[<domain type='test'><name>luatest1</name><memory>65536</memory>
 <vcpu>1</vcpu><os><type>hvm</type></os></domain>]]
 local t0 = os.time()
@@ -106,6 +130,9 @@ if nv then
   T.is(nv.started, 0, "a destroyed domain has no start time")
   T.is(nv:undefine(), true, "undefine()")
   T.is(berth.get("luatest1"), nil, "undefined domain is gone")
+  berth.sleep(0.3)
+  T.is(table.concat(life, ","):match("defined.*undefined$"), table.concat(life, ","),
+    "libvirt's define and undefine arrive as the events every backend sends", table.concat(life, ","))
   nv:close()
   T.ok(not pcall(function() return nv.name end), "a closed instance raises")
 end
@@ -167,5 +194,13 @@ T.is(berth.option("stats_interval"), 5, "berth.set takes effect")
 T.ok(not pcall(berth.set, "stats_interval", 0), "out-of-range value raises")
 local _, serr = pcall(berth.set, "stats_intervall", 2)
 T.like(serr, "did you mean `stats_interval'", "unknown option suggests the right one")
+local opts = berth.options()
+local by = {}
+for _, o in ipairs(opts) do by[o.name] = o end
+T.ok(#opts >= 10 and by.stats_interval and by.columns, "berth.options() lists every option", #opts)
+T.is(by.stats_interval.value, 5, "berth.options() gives current values")
+T.is(by.stats_interval.default, "1", "... and defaults as text")
+T.is(by.stats_interval.type, "int", "... and types")
+T.like(by.columns.help, "dashboard columns", "... and help")
 
 T.done()

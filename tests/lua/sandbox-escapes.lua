@@ -115,6 +115,7 @@ local vm = berth.get("test")
 ok(vm ~= nil, "the test driver's instance is there (sandbox.sh connects test:///default)")
 if vm then
   refused("inst:exec is refused", vm:exec("touch " .. marks .. "/inst-exec"))
+  refused("inst:console_send (typing commands into the guest) is refused", vm:console_send("reboot\n"))
   refused("inst:migrate to a URI that runs a command is refused",
     vm:migrate { to = "qemu+ext:///system?command=" .. marks .. "/nothing" })
   out, cerr = berth.cmd("info test")

@@ -85,8 +85,28 @@ wait_screen 'lua>$'
 T send-keys -t sh 'x = 6 * 7' Enter
 T send-keys -t sh 'x' Enter
 wait_screen '^42$'
-T send-keys -t sh '.lua' Enter
+# Lua completion comes from the state itself: every berth function (also
+# ones the old fixed list lacked), globals, other modules, a variable's
+# methods, and a plugin's or the user's own tables.
+T send-keys -t sh 'berth.http_q' Tab
+wait_screen 'lua> berth.http_queue$'
+T send-keys -t sh C-u 'berth.cl' Tab
+wait_screen 'lua> berth.clock$'
+T send-keys -t sh C-u 'string.gs' Tab
+wait_screen 'lua> string.gsub$'
+T send-keys -t sh C-u 'vm = berth.get("test")' Enter
+T send-keys -t sh 'vm:console_e' Tab
+wait_screen 'lua> vm:console_expect$'
+T send-keys -t sh C-u 'mytools = { deploy = 1, describe = 2 }' Enter
+T send-keys -t sh 'mytools.dep' Tab
+wait_screen 'lua> mytools.deploy$'
+T send-keys -t sh C-u 'mytoo' Tab
+wait_screen 'lua> mytools$'
+T send-keys -t sh C-u '.lua' Enter
 wait_screen 'command mode'
+T send-keys -t sh '=berth.sta' Tab
+wait_screen 'berth> =berth.stats$'
+T send-keys -t sh C-u
 
 # Ctrl-C stops a running script, not the shell.
 T send-keys -t sh 'lua while true do end' Enter

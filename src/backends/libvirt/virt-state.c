@@ -185,7 +185,7 @@ static const char *const ev_crashed[] = {
 	[VIR_DOMAIN_EVENT_CRASHED_CRASHLOADED] = "crashloaded",
 };
 
-/* type: "state", "defined" or "removed"; the state is what the instance is
+/* type: "state", "defined" or "undefined" (as every backend says); the state is what the instance is
  * in after the event (INST_UNKNOWN when the event does not say). */
 enum inst_state
 virt_event_state(int event, int detail, const char **type, const char **text)
@@ -197,7 +197,7 @@ virt_event_state(int event, int detail, const char **type, const char **text)
 		*text = virt_pick(ev_defined, N(ev_defined), detail);
 		return INST_UNKNOWN;
 	case VIR_DOMAIN_EVENT_UNDEFINED:
-		*type = "removed";
+		*type = "undefined";
 		*text = virt_pick(ev_undefined, N(ev_undefined), detail);
 		return INST_UNKNOWN;
 	case VIR_DOMAIN_EVENT_STARTED:
