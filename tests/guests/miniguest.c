@@ -8,6 +8,9 @@
  *   burn <sec>   busy loop for sec seconds of TSC time ("burned <sec> s")
  *   dirty <MiB>  write every 4 KiB page of MiB of free RAM ("dirtied <n> MiB")
  *   halt         "halting", exit 0
+ * Ctrl-Alt-Del from the i8042 (berth-vmm's graceful shutdown) prints
+ * "ctrl-alt-del: shutting down" and resets through the i8042, as a Linux
+ * guest would reboot.
  * Input comes from the UART receive interrupt with HLT between keys (a PIT
  * tick at 20 Hz also wakes it to poll, in case the VMM delivers no IRQ 4);
  * if no interrupt works at all it falls back to polling.
@@ -30,12 +33,51 @@ wake_irq(int irq)
 	}
 }
 
+#define I8042_DATA	0x60
+#define I8042_STATUS	0x64
+
+/* Scancodes of set 1 (translated) or set 2: Ctrl and Alt held, then Del. */
+static void
+poll_keyboard(void)
+{
+	static int ctrl, alt, ext, brk;
+
+	while (inb(I8042_STATUS) & 1) {
+		uint8_t sc = inb(I8042_DATA);
+
+		if (sc == 0xe0) {
+			ext = 1;
+			continue;
+		}
+		if (sc == 0xf0) {		/* set 2 break prefix */
+			brk = 1;
+			continue;
+		}
+		if (sc == 0x1d || sc == 0x14)
+			ctrl = !brk;
+		else if (sc == 0x9d)
+			ctrl = 0;
+		else if (sc == 0x38 || sc == 0x11)
+			alt = !brk;
+		else if (sc == 0xb8)
+			alt = 0;
+		else if (ext && !brk && (sc == 0x53 || sc == 0x71) && ctrl && alt) {
+			printf("\nctrl-alt-del: shutting down\n");
+			outb(I8042_STATUS, 0xfe);	/* pulse reset */
+			for (;;)
+				wait_for_interrupt();
+		}
+		ext = brk = 0;
+	}
+}
+
 static int
 read_char(void)
 {
 	for (;;) {
 		int c = serial_getc_nowait();
 
+		poll_keyboard();
 		if (c >= 0)
 			return c;
 		if (polling)

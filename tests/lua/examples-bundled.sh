@@ -46,8 +46,8 @@ grep -q ct1 "$out" && fail "start-stopped.lua touched a container"
 b run "$ex/start-stopped.lua" localhost >"$out" 2>&1 || fail "start-stopped.lua again: $(cat "$out")"
 grep -qx "nothing to start on localhost" "$out" || fail "start-stopped.lua with nothing stopped: $(cat "$out")"
 
-# rolling-restart.lua on the VMs: the miniguest ignores Ctrl-Alt-Del, so
-# each is forced off after the 2 s grace, started, and must show its prompt.
+# rolling-restart.lua on the VMs: each miniguest takes Ctrl-Alt-Del (or is
+# forced off after the 2 s grace), is started, and must show its prompt.
 old1=$(pid_of vm1); old2=$(pid_of vm2)
 b run -- "$ex/rolling-restart.lua" 'vm*' 'miniguest> ' 1 2 >"$out" 2>&1 || fail "rolling-restart.lua on VMs: $(cat "$out")"
 cat "$out"

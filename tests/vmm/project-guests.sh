@@ -3,7 +3,8 @@
 # through both boot paths: hello, bootparams (e820, cmdline, initrd CRC and
 # the entry used), timer (PIT/LAPIC interrupts), echo (UART interrupts through
 # console.sock), counter (stops while paused, continues after resume),
-# portfuzz (garbage on every port) and miniguest (interactive prompt).
+# portfuzz (garbage on every port) and miniguest (interactive prompt, and a
+# graceful shutdown it honours: Ctrl-Alt-Del, reset, exit status 0).
 . "$top_srcdir/tests/vmm/lib.sh"
 G="$top_builddir/tests/guests"
 for n in hello bootparams timer echo counter portfuzz miniguest; do
@@ -82,5 +83,23 @@ for f in bzImage elf; do
 	wait $VMM_PID
 	status=$?
 	want_exit mini-$f 0
-	echo "ok: project guests via $f"
+
+	# Graceful shutdown: the guest takes Ctrl-Alt-Del from the i8042 and
+	# resets; berth-vmm ends with 0 well before the timeout, not forcing it.
+	start_vmm cad-$f --kernel "$G/miniguest.$f" --memory 64
+	sock="$RUN/console.sock"
+	timeout 40 "$VMMCTL" console "$sock" 30 "miniguest> " >/dev/null || fail "miniguest.$f: no prompt"
+	timeout 40 "$VMMCTL" console "$sock" 30 "ctrl-alt-del: shutting down" >"$T/cad-$f.con" 2>&1 &
+	cpid=$!
+	sleep 0.5
+	r=$(ctl shutdown '{"timeout_s":60}') || fail "shutdown of miniguest.$f failed"
+	[ "$(json_get "$r" method)" = ctrl-alt-del ] || fail "shutdown reply: $r"
+	wait $VMM_PID
+	status=$?
+	[ "$status" -eq 0 ] || fail "cad-$f: exit status $status after a graceful shutdown, want 0; $(tail -3 "$T/cad-$f.err")"
+	grep -q "guest rebooted after shutdown request" "$T/cad-$f.err" ||
+		fail "miniguest.$f: the log does not say the guest shut down by itself: $(tail -n 3 "$T/cad-$f.err")"
+	grep -q "forced off" "$T/cad-$f.err" && fail "miniguest.$f was forced off instead of shutting down"
+	wait $cpid || fail "miniguest.$f did not say it saw ctrl-alt-del: $(cat "$T/cad-$f.con")"
+	echo "ok: project guests via $f (graceful shutdown through ctrl-alt-del)"
 done
