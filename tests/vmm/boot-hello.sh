@@ -25,6 +25,7 @@ run_vmm hello-json --config "$T/cfg.json"
 [ "$status" -eq 85 ] || fail "--config: exit status $status, want 85; log: $(cat "$T/hello-json.err")"
 grep -q "cmdline=from json" "$T/hello-json.out" || fail "--config: cmdline not taken from the file"
 run_vmm hello-json2 --config "$T/cfg.json" --cmdline "from option"
+[ "$status" -eq 85 ] || fail "--config with --cmdline: exit status $status, want 85; log: $(cat "$T/hello-json2.err")"
 grep -q "cmdline=from option" "$T/hello-json2.out" || fail "--cmdline did not override the config file"
 
 # CPUID: the KVM paravirtual leaves (signature, kvmclock feature bits), the

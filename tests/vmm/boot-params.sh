@@ -38,5 +38,6 @@ addr=$(grep "^INITRD=" "$out" | cut -d= -f2 | cut -d' ' -f1)
 
 # No initrd: size 0.
 run_vmm bpnone --kernel "$g" --memory 16
+[ "$status" -eq 1 ] || fail "guest without initrd: exit status $status, want 1; $(tail -3 "$T/bpnone.err")"
 grep -q "^INITRD=.* 0000000000000000 " "$T/bpnone.out" || fail "without initrd the size must be 0: $(grep INITRD "$T/bpnone.out")"
 echo "ok: cmdline, loader, initrd, e820 with the PCI hole"
