@@ -6,6 +6,9 @@
 # where the whole message is, wrapped to the terminal, also after a resize.
 . "$top_srcdir/tests/lib/sh-helpers.sh"
 need_root
+# The refusal of the kernel is what is shown; without /dev/kvm berth-vmm
+# stops earlier, with a message short enough never to be cut.
+need_kvm
 . "$top_srcdir/tests/tui/tui-lib.sh"
 
 [ -x "$BERTH_CTR" ] || fail "berth-ctr was not built ($BERTH_CTR)"
