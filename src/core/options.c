@@ -283,17 +283,9 @@ option_set(const char *name, const char *value, struct berr *err)
 int
 option_list_add(const char *name, const char *value, struct berr *err)
 {
-	int i = option_index(name);
-
-	if (i < 0)
-		return unknown_option(name ? name : "(null)", err);
-	if (option_table[i].type != OPT_LIST)
-		return berr_set(err, BERR_INVALID, "option `%s' is not a list", name);
-	if (value == NULL || *value == '\0')
-		return berr_set(err, BERR_INVALID, "option `%s': empty list item", name);
-	if (list_item_check((unsigned)i, value, err) < 0)
+	if (option_list_check(name, value, err) < 0)
 		return -1;
-	list_push(value_get((unsigned)i), value);
+	list_push(value_get((unsigned)option_index(name)), value);
 	return 0;
 }
 

@@ -517,6 +517,19 @@ state_color(enum inst_state s)
 	}
 }
 
+/* Mark the plugin columns that still fit as shown (placed later). */
+static void
+fit_plugin_columns(int *used, int avail)
+{
+	size_t i;
+
+	for (i = 0; i < npcol; i++)
+		if (*used + 1 + pcol_w[i] <= avail) {
+			pcol_x[i] = 0;
+			*used += 1 + pcol_w[i];
+		}
+}
+
 /* Choose which columns fit: keep the most important ones (the `columns`
  * option's order, or the built-in priorities), give the name what is left
  * (up to a limit). */
@@ -546,11 +559,7 @@ layout_columns(struct tui *ui)
 				used += 1 + cols[i].width;
 			}
 		}
-		for (i = 0; i < (int)npcol; i++)
-			if (used + 1 + pcol_w[i] <= avail) {
-				pcol_x[i] = 0;
-				used += 1 + pcol_w[i];
-			}
+		fit_plugin_columns(&used, avail);
 	} else {
 		for (p = 1; p <= 8; p++) {
 			for (i = 1; i < COL_MAX; i++)
@@ -559,11 +568,7 @@ layout_columns(struct tui *ui)
 					used += 1 + cols[i].width;
 				}
 			if (p == PCOL_PRIO)
-				for (i = 0; i < (int)npcol; i++)
-					if (used + 1 + pcol_w[i] <= avail) {
-						pcol_x[i] = 0;	/* shown; placed below */
-						used += 1 + pcol_w[i];
-					}
+				fit_plugin_columns(&used, avail);
 		}
 	}
 	x = 2;

@@ -34,6 +34,22 @@ _berth_test_exit() {
 }
 trap _berth_test_exit EXIT
 trap 'exit 130' INT TERM
+# sigint_and_wait PID POLLS WHAT: SIGINT to PID, then wait up to POLLS times
+# 50 ms for it to end (else SIGKILL it and fail, naming WHAT); sets
+# $sigint_ms (from the signal to its end) and $sigint_rc (its exit status).
+sigint_and_wait() {
+	_si_t0=$(date +%s%3N)
+	kill -INT "$1"
+	_si_i=0
+	while kill -0 "$1" 2>/dev/null && [ $_si_i -lt "$2" ]; do sleep 0.05; _si_i=$((_si_i + 1)); done
+	sigint_ms=$(( $(date +%s%3N) - _si_t0 ))
+	if kill -0 "$1" 2>/dev/null; then
+		kill -9 "$1"
+		fail "$3 still running $(( $2 * 50 )) ms after SIGINT"
+	fi
+	wait "$1"
+	sigint_rc=$?
+}
 # wait_for TIMEOUT_SEC COMMAND... : poll until the command succeeds; the
 # timeout is multiplied by $BERTH_TIME_SCALE (set one level down, where
 # everything runs several times slower), as tui_wait's are.

@@ -11,18 +11,11 @@ ms() { date +%s%3N; }
 pid=$!
 sleep 0.5
 kill -0 $pid 2>/dev/null || fail "the loop ended by itself: $(cat "$out")"
-t0=$(ms)
-kill -INT $pid
-i=0
-while kill -0 $pid 2>/dev/null && [ $i -lt 50 ]; do sleep 0.05; i=$((i + 1)); done
-t1=$(ms)
-if kill -0 $pid 2>/dev/null; then kill -9 $pid; fail "still running 2.5 s after SIGINT"; fi
-wait $pid
-rc=$?
-[ $((t1 - t0)) -le 1000 ] || fail "SIGINT took $((t1 - t0)) ms to stop the loop (limit 1000)"
-[ $rc -eq 130 ] || fail "exit after SIGINT: $rc, want 130"
+sigint_and_wait $pid 50 "the loop"
+[ $sigint_ms -le 1000 ] || fail "SIGINT took $sigint_ms ms to stop the loop (limit 1000)"
+[ $sigint_rc -eq 130 ] || fail "exit after SIGINT: $sigint_rc, want 130"
 grep -q "interrupted" "$out" || fail "no 'interrupted' message: $(cat "$out")"
-echo "SIGINT stopped the loop in $((t1 - t0)) ms"
+echo "SIGINT stopped the loop in $sigint_ms ms"
 
 # SIGINT while the script sleeps in the event loop.
 "$BERTH" run -e 'berth.sleep(60)' >"$out" 2>&1 &
@@ -79,16 +72,9 @@ rc=$?
 pid=$!
 sleep 0.5
 kill -0 $pid 2>/dev/null || fail "the pattern ended by itself: $(cat "$out")"
-t0=$(ms)
-kill -INT $pid
-i=0
-while kill -0 $pid 2>/dev/null && [ $i -lt 50 ]; do sleep 0.05; i=$((i + 1)); done
-t1=$(ms)
-if kill -0 $pid 2>/dev/null; then kill -9 $pid; fail "string.find still running 2.5 s after SIGINT"; fi
-wait $pid
-rc=$?
-[ $rc -eq 130 ] || fail "exit after SIGINT in string.find: $rc, want 130"
-[ $((t1 - t0)) -le 1000 ] || fail "SIGINT took $((t1 - t0)) ms to stop string.find (limit 1000)"
+sigint_and_wait $pid 50 "string.find"
+[ $sigint_rc -eq 130 ] || fail "exit after SIGINT in string.find: $sigint_rc, want 130"
+[ $sigint_ms -le 1000 ] || fail "SIGINT took $sigint_ms ms to stop string.find (limit 1000)"
 got=$("$BERTH" run -e 'local k, v = ("name = web1"):match("(%w+)%s*=%s*(%w+)") print(k, v, ("a,b,,c"):gsub(",", ";"))')
 [ "$got" = "$(printf 'name\tweb1\ta;b;;c\t3')" ] || fail "ordinary patterns: got '$got'"
 
