@@ -1,7 +1,9 @@
 -- berth.batch: batch operations over many instances, built on
 -- berth.parallel (coroutines interleaved on the event loop: waits overlap,
--- backend calls run one at a time).  Each helper returns two tables:
--- the names that succeeded and {name = message} for those that failed.
+-- backend calls run one at a time).  Each helper returns two tables: the
+-- labels of those that succeeded and {label = message} for those that
+-- failed; a label is the instance's name, or "host:name" (then "name on
+-- URI") where names repeat among the instances given.
 -- Not for: anything berth.parallel cannot do (it is not multi-threaded).
 --
 --   local batch = require "berth.batch"
@@ -9,16 +11,45 @@
 
 local M = {}
 
+-- The label of each item: its name where that is unique among the items,
+-- else "host:name" (as berth.get takes it) where that is, else
+-- "name on URI" (two connections to one host), else that and "#i" (the
+-- same instance given twice), so two items never share a label.
+local function labels(items)
+  local forms = {
+    function(inst) return inst.name end,
+    function(inst) return tostring(inst.host) .. ":" .. inst.name end,
+    function(inst) return inst.name .. " on " .. tostring(inst.uri or inst.backend) end,
+  }
+  local out, todo = {}, {}
+  for i in ipairs(items) do todo[#todo + 1] = i end
+  for _, form in ipairs(forms) do
+    local count, label = {}, {}
+    for _, i in ipairs(todo) do
+      label[i] = form(items[i])
+      count[label[i]] = (count[label[i]] or 0) + 1
+    end
+    local left = {}
+    for _, i in ipairs(todo) do
+      if count[label[i]] == 1 then out[i] = label[i] else left[#left + 1] = i end
+    end
+    todo = left
+  end
+  for _, i in ipairs(todo) do out[i] = forms[3](items[i]) .. " #" .. i end
+  return out
+end
+
 local function names_and_errors(items, results, errors)
   local ok, failed = {}, {}
-  for i, inst in ipairs(items) do
+  local label = labels(items)
+  for i in ipairs(items) do
     local r = results[i]
     if errors[i] then
-      failed[inst.name] = errors[i]
+      failed[label[i]] = errors[i]
     elseif type(r) == "table" and r.err then
-      failed[inst.name] = r.err
+      failed[label[i]] = r.err
     else
-      ok[#ok + 1] = inst.name
+      ok[#ok + 1] = label[i]
     end
   end
   return ok, failed

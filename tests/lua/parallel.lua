@@ -81,4 +81,30 @@ end, { batch = 1 })
 T.is(table.concat(order), "ab", "rolling stops at the first failure")
 T.is(failed.b, "bad b", "rolling reports the failure by name")
 T.is(ok[1], "a", "rolling reports what succeeded")
+
+-- One name on two connections: neither result hides the other.
+local tmp = assert(os.getenv("BERTH_TEST_TMP"), "BERTH_TEST_TMP")
+local uris = {}
+for _, h in ipairs { "one", "two" } do
+  local path = tmp .. "/node-" .. h .. ".xml"
+  local f = assert(io.open(path, "w"))
+  f:write("<node><domain type='test'><name>web</name><memory>65536</memory>",
+          "<vcpu>1</vcpu><os><type>hvm</type></os></domain></node>\n")
+  f:close()
+  uris[h] = "test://" .. path
+  assert(berth.connect(uris[h]))
+end
+local webs = berth.list { name = "web" }
+T.is(#webs, 2, "the same name on two connections is two instances")
+ok, failed = batch.each(webs, "pause")
+table.sort(ok)
+T.is(#ok, 2, "both paused, both reported", table.concat(ok, ", "))
+T.is(ok[1], "web on " .. uris.one, "labelled by connection where host:name repeats")
+T.is(ok[2], "web on " .. uris.two, "and the other one")
+ok, failed = batch.each(webs, "pause")
+T.ok(failed["web on " .. uris.one] and failed["web on " .. uris.two],
+     "two failures under one name are both kept")
+ok, failed = batch.each({ vms[1], webs[1] }, "resume")
+T.is(ok[1], "web", "distinct names keep plain labels (web was paused)")
+T.ok(failed.test ~= nil, "and so does a failure (test was running)", failed.test)
 T.done()
