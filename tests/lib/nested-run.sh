@@ -17,7 +17,7 @@
 # it keeps a copy of the inner $BERTH_TEST_TMP as nested-out/tmp).  The
 # host's /tmp is not seen inside (a fresh tmpfs is mounted there).
 #
-# Knobs: BERTH_NESTED_TIMEOUT (seconds, default 1500), BERTH_NESTED_MEM (MiB,
+# Knobs: BERTH_NESTED_TIMEOUT (seconds, default 600: seven times the slowest test; a hang costs no more), BERTH_NESTED_MEM (MiB,
 # default 6144: tests boot 4 GiB guests; untouched memory costs nothing),
 # BERTH_NESTED_SMP (default 2: with one vCPU, a vCPU running a guest of
 # its own can miss its timer under TCG and the whole machine stalls; one
@@ -147,7 +147,7 @@ xargs -0 -a /nested-out/argv env -i >/nested-out/log 2>&1 </dev/null
 [ -s /nested-out/rc ] || echo 125 >/nested-out/rc
 [ -n '$BERTH_KEEP_TMP' ] && cp -a '$BERTH_TEST_TMP' /nested-out/tmp 2>/dev/null
 EOF_INNER
-	_nr_t=${BERTH_NESTED_TIMEOUT:-1500}
+	_nr_t=${BERTH_NESTED_TIMEOUT:-600}
 	# One nested machine at a time (BERTH_NESTED_JOBS=N allows N): two TCG
 	# machines of two vCPUs each on a small host starve each other's
 	# guests of timer ticks, and the tests' hang limits then fire.

@@ -11,6 +11,7 @@ need_cmd tmux pgrep
 guest="$top_builddir/tests/guests/echo.bzImage"
 [ -r "$guest" ] || fail "echo guest not built: $guest"
 out=$BERTH_TEST_TMP/out
+scale=${BERTH_TIME_SCALE:-1}
 sock="berth-console-$$"
 cleanup() {
 	tmux -L "$sock" kill-server 2>/dev/null
@@ -23,9 +24,9 @@ printf '{"name": "echo-con", "kernel": "%s", "memory_mib": 32, "vcpus": 1}\n' "$
 $BERTH define --start "$BERTH_TEST_TMP/vm.json" > "$out" 2>&1 || fail "define --start: $(cat "$out")"
 
 # Scripted use: send, wait for the echo.
-$BERTH console echo-con --expect "ECHO READY" --timeout 20 --no-stdin > "$out" 2>&1 \
+$BERTH console echo-con --expect "ECHO READY" --timeout $((20 * scale)) --no-stdin > "$out" 2>&1 \
 	|| fail "the guest's banner was not seen: $(cat "$out")"
-$BERTH console echo-con --send 'ping-4711\r' --expect ping-4711 --timeout 10 < /dev/null > "$out" 2>&1 \
+$BERTH console echo-con --send 'ping-4711\r' --expect ping-4711 --timeout $((10 * scale)) < /dev/null > "$out" 2>&1 \
 	|| fail "--send/--expect round trip: $(cat "$out")"
 $BERTH console echo-con --expect NEVER-SEEN --timeout 1 --no-stdin > "$out" 2>&1
 rc=$?
@@ -68,7 +69,7 @@ $BERTH kill echo-con > /dev/null 2>&1 || fail "kill the VM"
 i=0
 while kill -0 $con 2>/dev/null; do
 	i=$((i + 1))
-	[ $i -gt 100 ] && { kill $con; fail "console still attached 10 s after its VM was killed"; }
+	[ $i -gt $((100 * scale)) ] && { kill $con; fail "console still attached $((10 * scale)) s after its VM was killed"; }
 	sleep 0.1
 done
 wait $con

@@ -30,8 +30,7 @@ grep -q "intruder" "$T/a.out" && fail "refused input reached the guest"
 
 # 'q' makes the echo guest exit with code 0x11 -> status 35.
 timeout 20 "$VMMCTL" console "$sock" 3 "" "q" >/dev/null
-wait $VMM_PID
-st=$?
+wait_vmm
 [ "$st" -eq 35 ] || fail "echo guest: exit status $st, want 35"
 # --console stdio on a terminal: raw mode, keys reach the guest, Ctrl-A x stops.
 if command -v script >/dev/null 2>&1; then

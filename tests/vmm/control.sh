@@ -71,8 +71,7 @@ epid=$!
 wait_for 10 grep -q subscribed "$T/events" || fail "could not subscribe"
 r=$(ctl shutdown '{"timeout_s":1}') || fail "shutdown failed"
 [ "$(json_get "$r" method)" = ctrl-alt-del ] || fail "shutdown reply: $r"
-wait $VMM_PID
-st=$?
+wait_vmm
 [ "$st" -eq 0 ] || fail "forced-off shutdown: exit status $st, want 0"
 wait $epid
 grep -q '"state":"shutdown"' "$T/events" || fail "no shutdown state event: $(cat "$T/events")"
@@ -82,14 +81,12 @@ grep -q 'forced off' "$T/ctr.err" || fail "log does not say the guest was forced
 # kill: immediate stop, exit status 0.
 start_vmm ctr2 --kernel "$(guest counter)" --memory 16
 ctl kill >/dev/null || fail "kill failed"
-wait $VMM_PID
-st=$?
+wait_vmm
 [ "$st" -eq 0 ] || fail "kill: exit status $st, want 0"
 # SIGTERM: same.
 start_vmm ctr3 --kernel "$(guest counter)" --memory 16
 kill -TERM $VMM_PID
-wait $VMM_PID
-st=$?
+wait_vmm
 [ "$st" -eq 0 ] || fail "SIGTERM: exit status $st, want 0"
 # A Linux panic message on the console becomes a "panic" event (the guest
 # panics when it reads a byte).
@@ -101,5 +98,5 @@ timeout 10 "$VMMCTL" console "$RUN/console.sock" 5 "Kernel" "!" >/dev/null || fa
 wait $epid
 grep -q '"event":"panic".*kernel panic' "$T/pevents" || fail "no panic event: $(cat "$T/pevents")"
 ctl kill >/dev/null
-wait $VMM_PID
+wait_vmm
 echo "ok: info, pause/resume, stats, errors, garbage, events, shutdown, kill"

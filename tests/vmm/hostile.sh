@@ -27,7 +27,7 @@ done
 alive "$VMM_PID" || fail "VMM died under a panic flood"
 # The subscriber ends (flushing what it got) when the VMM goes away.
 ctl kill >/dev/null
-wait $VMM_PID
+wait_vmm
 wait $epid
 logged=$(grep -c "printed a kernel panic" "$T/pflood.err")
 events=$(grep -c '"event":"panic"' "$T/pf-events")

@@ -15,7 +15,6 @@ start_vmm irqecho --kernel "$(guest irqecho)" --memory 16
 out=$(timeout 20 "$VMMCTL" console "$RUN/console.sock" 10 "IRQECHO READY") || fail "irqecho guest not ready: $out"
 out=$(timeout 20 "$VMMCTL" console "$RUN/console.sock" 10 "ping-by-irq" "ping-by-irq") || fail "no echo through UART interrupts: $out"
 timeout 20 "$VMMCTL" console "$RUN/console.sock" 2 "" "q" >/dev/null
-wait $VMM_PID
-st=$?
+wait_vmm
 [ "$st" -eq 37 ] || fail "irqecho guest: exit status $st, want 37"
 echo "ok: PIT and UART interrupts"

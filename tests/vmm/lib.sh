@@ -7,6 +7,9 @@
 # start_vmm NAME ARG.. start it in the background; sets $RUN (its run dir) and
 #                     $VMM_PID, waits for ctl.sock
 # ctl OP [ARGS]       call an op on $RUN/ctl.sock
+# wait_vmm [SECS]     wait (default 30 s, times BERTH_TIME_SCALE) for $VMM_PID
+#                     to end; sets $st to its exit status.  One that does not
+#                     end fails the test showing its threads and log, never hangs
 . "$top_srcdir/tests/lib/sh-helpers.sh"
 need_kvm
 [ -x "$BERTH_VMM" ] || fail "berth-vmm was not built ($BERTH_VMM)"
@@ -32,6 +35,7 @@ start_vmm() {
 	RUN="$T/run-$_n"
 	"$BERTH_VMM" --name "$_n" --run-dir "$RUN" "$@" >"$T/$_n.out" 2>"$T/$_n.err" </dev/null &
 	VMM_PID=$!
+	VMM_NAME=$_n
 	VMM_PIDS="$VMM_PIDS $VMM_PID"
 	wait_for 10 test -S "$RUN/ctl.sock" || { cat "$T/$_n.err"; fail "berth-vmm $_n did not create ctl.sock"; }
 }
@@ -47,6 +51,35 @@ json_get() {
 }
 
 alive() { kill -0 "$1" 2>/dev/null; }
+
+# The state letter of process $1 (R, S, D, Z, ...), empty once it is reaped.
+proc_state() { sed -n 's/.*) \([A-Z]\).*/\1/p' "/proc/$1/stat" 2>/dev/null; }
+
+wait_vmm() {
+	_wv_n=$(( ${1:-30} * ${BERTH_TIME_SCALE:-1} * 10 )); _wv_i=0
+	while :; do
+		case $(proc_state "$VMM_PID") in
+		''|Z) break ;;
+		esac
+		_wv_i=$((_wv_i + 1))
+		if [ $_wv_i -gt $_wv_n ]; then
+			echo "berth-vmm $VMM_NAME (pid $VMM_PID) still running after $(( _wv_n / 10 )) s; its threads:"
+			for _wv_t in /proc/"$VMM_PID"/task/*; do
+				echo "  $(cat "$_wv_t/comm" 2>/dev/null) state $(proc_state "$VMM_PID/task/${_wv_t##*/}")" \
+					"wchan $(cat "$_wv_t/wchan" 2>/dev/null)"
+				sed 's/^/    /' "$_wv_t/stack" 2>/dev/null | head -n 8
+			done
+			echo "its log ends:"
+			tail -n 20 "$T/$VMM_NAME.err"
+			kill -9 "$VMM_PID" 2>/dev/null
+			wait "$VMM_PID" 2>/dev/null
+			fail "berth-vmm $VMM_NAME did not end"
+		fi
+		sleep 0.1
+	done
+	wait "$VMM_PID"
+	st=$?
+}
 
 cleanup() {
 	for _p in $VMM_PIDS; do kill -9 "$_p" 2>/dev/null; done

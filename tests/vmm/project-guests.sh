@@ -51,8 +51,8 @@ for f in bzImage elf; do
 	out=$(timeout 40 "$VMMCTL" console "$RUN/console.sock" 20 "hello berth $f" "hello berth $f
 ") || fail "echo.$f did not echo: $out"
 	timeout 10 "$VMMCTL" console "$RUN/console.sock" 1 "" "q" >/dev/null
-	wait $VMM_PID
-	status=$?
+	wait_vmm
+	status=$st
 	want_exit echo-$f 0
 
 	start_vmm counter-$f --kernel "$G/counter.$f" --memory 64 --cmdline "count=100000 period_ms=10"
@@ -69,7 +69,7 @@ for f in bzImage elf; do
 	c=$("$VMMCTL" console "$sock" 1 | grep -c '^counter ')
 	[ "$c" -gt "$b" ] || fail "counter.$f did not continue after resume ($b -> $c)"
 	ctl kill >/dev/null
-	wait $VMM_PID
+	wait_vmm
 
 	start_vmm mini-$f --kernel "$G/miniguest.$f" --memory 128
 	sock="$RUN/console.sock"
@@ -80,8 +80,8 @@ for f in bzImage elf; do
 	echo "$out" | grep -q "^memory: 128 MiB" || fail "miniguest.$f: info: $out"
 	timeout 10 "$VMMCTL" console "$sock" 5 "halting" "halt
 " >/dev/null || fail "miniguest.$f did not halt"
-	wait $VMM_PID
-	status=$?
+	wait_vmm
+	status=$st
 	want_exit mini-$f 0
 
 	# Graceful shutdown: the guest takes Ctrl-Alt-Del from the i8042 and
@@ -94,8 +94,8 @@ for f in bzImage elf; do
 	sleep 0.5
 	r=$(ctl shutdown '{"timeout_s":60}') || fail "shutdown of miniguest.$f failed"
 	[ "$(json_get "$r" method)" = ctrl-alt-del ] || fail "shutdown reply: $r"
-	wait $VMM_PID
-	status=$?
+	wait_vmm
+	status=$st
 	[ "$status" -eq 0 ] || fail "cad-$f: exit status $status after a graceful shutdown, want 0; $(tail -3 "$T/cad-$f.err")"
 	grep -q "guest rebooted after shutdown request" "$T/cad-$f.err" ||
 		fail "miniguest.$f: the log does not say the guest shut down by itself: $(tail -n 3 "$T/cad-$f.err")"

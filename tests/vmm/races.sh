@@ -19,7 +19,7 @@ done
 n=$(timeout 10 "$VMMCTL" console "$RUN/console.sock" 1 | wc -c)
 [ "$n" -gt 0 ] || fail "no console output under load"
 ctl kill >/dev/null
-wait $VMM_PID
+wait_vmm
 if grep -q "Sanitizer" "$T/races.err"; then
 	sed -n '/Sanitizer/,+12p' "$T/races.err" | head -n 40
 	fail "a sanitizer reported a problem (above)"

@@ -38,5 +38,5 @@ for i in 1 2 3 4 5; do timeout 5 "$VMMCTL" console "$RUN/console.sock" 0 >/dev/n
 alive "$VMM_PID" || fail "VMM died"
 kill $spid 2>/dev/null
 ctl kill >/dev/null
-wait $VMM_PID
+wait_vmm
 echo "ok: stalled reader dropped after $(( (tx1 - tx0) / 1024 )) KiB, guest never blocked"
