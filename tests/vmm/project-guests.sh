@@ -65,9 +65,8 @@ for f in bzImage elf; do
 	b=$("$VMMCTL" console "$sock" 1 | grep -c '^counter ')
 	[ "$a" = "$b" ] || fail "counter.$f advanced while paused ($a -> $b)"
 	ctl resume >/dev/null || fail "resume counter.$f"
-	sleep 1
-	c=$("$VMMCTL" console "$sock" 1 | grep -c '^counter ')
-	[ "$c" -gt "$b" ] || fail "counter.$f did not continue after resume ($b -> $c)"
+	wait_for 20 sh -c "[ \$('$VMMCTL' console '$sock' 1 | grep -c '^counter ') -gt $b ]" ||
+		fail "counter.$f did not continue after resume (still $b lines)"
 	ctl kill >/dev/null
 	wait_vmm
 
