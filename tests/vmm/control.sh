@@ -1,10 +1,14 @@
 #!/bin/sh
-# ctl.sock: info, stats, pause/resume (the counter guest stops and restarts),
+# ctl.sock: info, stats, pause/resume (the guest's output stops and restarts),
 # unknown ops, garbage from peers (the VMM keeps serving), events for
 # subscribers, a client that vanishes mid-request (no SIGPIPE), then
 # shutdown with a timeout that forces the guest off.
 . "$top_srcdir/tests/vmm/lib.sh"
-start_vmm ctr --kernel "$(guest counter)" --memory 32 --cpus 2
+# The guest writes the UART without pause (the flood guest): its byte count
+# stops while paused and grows again after resume.  (The busy-looping
+# counter guest is not used here: one level down, under a loaded host, the
+# emulated SVM under it has triple-faulted it and left it unscheduled.)
+start_vmm ctr --kernel "$(guest flood)" --memory 32 --cpus 2
 
 info=$(ctl info) || fail "info failed"
 [ "$(json_get "$info" name)" = ctr ] || fail "info name: $info"
@@ -20,25 +24,24 @@ else
 	grep -q "seccomp filter off" "$T/ctr.err" || fail "log does not say whether seccomp is on"
 fi
 
-wait_for 10 sh -c "'$VMMCTL' console '$RUN/console.sock' 1 | grep -q 'tick 0000000000000003'" || fail "counter guest does not count"
+tx() { json_get "$(ctl stats)" serial_tx_bytes; }
+tx_past() { [ "$(tx)" -gt "$1" ]; }
+wait_for 10 tx_past 10000 || fail "the guest does not write: $(ctl stats)"
 
-# Pause: the counter stops.
+# Pause: the output stops.
 r=$(ctl pause) || fail "pause failed"
 [ "$(json_get "$r" state)" = paused ] || fail "pause reply: $r"
-sleep 0.3
-a=$("$VMMCTL" console "$RUN/console.sock" 1 | grep -c tick)
+a=$(tx)
 sleep 1.5
-b=$("$VMMCTL" console "$RUN/console.sock" 1 | grep -c tick)
-[ "$a" = "$b" ] || fail "counter advanced while paused ($a -> $b lines)"
+b=$(tx)
+[ "$a" = "$b" ] || fail "the guest wrote while paused ($a -> $b bytes)"
 [ "$(json_get "$(ctl info)" state)" = paused ] || fail "info does not say paused"
 ctl pause >/dev/null || fail "pausing a paused VM must succeed"
-# Resume: it counts again.
+# Resume: it writes again.  (One level down a loaded host may not run the
+# guest for seconds: wait for the count to pass b, within a hang limit.)
 r=$(ctl resume) || fail "resume failed"
 [ "$(json_get "$r" state)" = running ] || fail "resume reply: $r"
-# (one level down a loaded host may not run the guest for seconds: wait for
-# the count to pass b, within a hang limit)
-wait_for 20 sh -c "[ \$('$VMMCTL' console '$RUN/console.sock' 1 | grep -c tick) -gt $b ]" ||
-	fail "counter did not restart after resume (still $b lines); $(ctl info) $(ctl stats)"
+wait_for 20 tx_past "$b" || fail "the guest did not write after resume (still $b bytes); $(ctl stats)"
 
 # Stats: per-vCPU times and exits by reason, memory sizes.
 s=$(ctl stats) || fail "stats failed"

@@ -27,9 +27,9 @@ tx1=$(json_get "$s" serial_tx_bytes)
 # The stalled reader was connected from the first byte; the guest wrote more
 # than the whole ring past it, so it never waited for that reader.
 [ "$tx1" -gt $((ring_kib << 10)) ] || fail "guest output stalled behind the reader ($tx0 -> $tx1 bytes)"
-sleep 1
-tx2=$(json_get "$(ctl stats)" serial_tx_bytes)
-[ "$tx2" -gt "$tx1" ] || fail "guest stopped writing after the reader was dropped ($tx1 -> $tx2)"
+tx_past() { [ "$(json_get "$(ctl stats)" serial_tx_bytes)" -gt "$1" ]; }
+wait_for 10 tx_past "$tx1" ||
+	fail "guest stopped writing after the reader was dropped (still $tx1 bytes)"
 # A reader that reads still gets live output.
 n=$(timeout 10 "$VMMCTL" console "$RUN/console.sock" 2 | wc -c)
 [ "$n" -gt 1000 ] || fail "a reading client gets no output ($n bytes)"
