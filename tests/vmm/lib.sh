@@ -52,18 +52,27 @@ json_get() {
 
 alive() { kill -0 "$1" 2>/dev/null; }
 
-# The state letter of process $1 (R, S, D, Z, ...), empty once it is reaped.
+# The state letter of process or thread $1 (R, S, D, Z, ...), empty once gone.
 proc_state() { sed -n 's/.*) \([A-Z]\).*/\1/p' "/proc/$1/stat" 2>/dev/null; }
 
-wait_vmm() {
-	_wv_n=$(( ${1:-30} * ${BERTH_TIME_SCALE:-1} * 10 )); _wv_i=0
-	while :; do
-		case $(proc_state "$VMM_PID") in
-		''|Z) break ;;
+# True while any thread of process $1 is not a zombie (its main thread can
+# be one while others still run).
+proc_live() {
+	for _pl_t in /proc/"$1"/task/*; do
+		case $(proc_state "$1/task/${_pl_t##*/}") in
+		''|Z|X) ;;
+		*) return 0 ;;
 		esac
-		_wv_i=$((_wv_i + 1))
-		if [ $_wv_i -gt $_wv_n ]; then
-			echo "berth-vmm $VMM_NAME (pid $VMM_PID) still running after $(( _wv_n / 10 )) s; its threads:"
+	done
+	return 1
+}
+
+wait_vmm() {
+	_wv_s=$(( ${1:-30} * ${BERTH_TIME_SCALE:-1} ))
+	_wv_end=$(( $(date +%s) + _wv_s ))
+	while proc_live "$VMM_PID"; do
+		if [ "$(date +%s)" -ge "$_wv_end" ]; then
+			echo "berth-vmm $VMM_NAME (pid $VMM_PID) still running after $_wv_s s; its threads:"
 			for _wv_t in /proc/"$VMM_PID"/task/*; do
 				echo "  $(cat "$_wv_t/comm" 2>/dev/null) state $(proc_state "$VMM_PID/task/${_wv_t##*/}")" \
 					"wchan $(cat "$_wv_t/wchan" 2>/dev/null)"
@@ -71,8 +80,8 @@ wait_vmm() {
 			done
 			echo "its log ends:"
 			tail -n 20 "$T/$VMM_NAME.err"
+			# not reaped: a thread stuck in the kernel would block wait too
 			kill -9 "$VMM_PID" 2>/dev/null
-			wait "$VMM_PID" 2>/dev/null
 			fail "berth-vmm $VMM_NAME did not end"
 		fi
 		sleep 0.1
