@@ -17,7 +17,8 @@
 # it keeps a copy of the inner $BERTH_TEST_TMP as nested-out/tmp).  The
 # host's /tmp is not seen inside (a fresh tmpfs is mounted there).
 #
-# Knobs: BERTH_NESTED_TIMEOUT (seconds, default 600: seven times the slowest test; a hang costs no more), BERTH_NESTED_MEM (MiB,
+# Knobs: BERTH_NESTED_TIMEOUT (seconds, default 600: seven times the
+# slowest test, so a stalled machine costs no more), BERTH_NESTED_MEM (MiB,
 # default 6144: tests boot 4 GiB guests; untouched memory costs nothing),
 # BERTH_NESTED_SMP (default 2: with one vCPU, a vCPU running a guest of
 # its own can miss its timer under TCG and the whole machine stalls; one

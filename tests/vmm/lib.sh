@@ -67,25 +67,22 @@ proc_live() {
 	return 1
 }
 
+proc_gone() { ! proc_live "$1"; }
+
 wait_vmm() {
-	_wv_s=$(( ${1:-30} * ${BERTH_TIME_SCALE:-1} ))
-	_wv_end=$(( $(date +%s) + _wv_s ))
-	while proc_live "$VMM_PID"; do
-		if [ "$(date +%s)" -ge "$_wv_end" ]; then
-			echo "berth-vmm $VMM_NAME (pid $VMM_PID) still running after $_wv_s s; its threads:"
-			for _wv_t in /proc/"$VMM_PID"/task/*; do
-				echo "  $(cat "$_wv_t/comm" 2>/dev/null) state $(proc_state "$VMM_PID/task/${_wv_t##*/}")" \
-					"wchan $(cat "$_wv_t/wchan" 2>/dev/null)"
-				sed 's/^/    /' "$_wv_t/stack" 2>/dev/null | head -n 8
-			done
-			echo "its log ends:"
-			tail -n 20 "$T/$VMM_NAME.err"
-			# not reaped: a thread stuck in the kernel would block wait too
-			kill -9 "$VMM_PID" 2>/dev/null
-			fail "berth-vmm $VMM_NAME did not end"
-		fi
-		sleep 0.1
-	done
+	if ! wait_for "${1:-30}" proc_gone "$VMM_PID"; then
+		echo "berth-vmm $VMM_NAME (pid $VMM_PID) still running after $(( ${1:-30} * ${BERTH_TIME_SCALE:-1} )) s; its threads:"
+		for _wv_t in /proc/"$VMM_PID"/task/*; do
+			echo "  $(cat "$_wv_t/comm" 2>/dev/null) state $(proc_state "$VMM_PID/task/${_wv_t##*/}")" \
+				"wchan $(cat "$_wv_t/wchan" 2>/dev/null)"
+			sed 's/^/    /' "$_wv_t/stack" 2>/dev/null | head -n 8
+		done
+		echo "its log ends:"
+		tail -n 20 "$T/$VMM_NAME.err"
+		# not reaped: a thread stuck in the kernel would block wait too
+		kill -9 "$VMM_PID" 2>/dev/null
+		fail "berth-vmm $VMM_NAME did not end"
+	fi
 	wait "$VMM_PID"
 	st=$?
 }
