@@ -11,11 +11,13 @@ out=$(timeout 20 "$VMMCTL" console "$sock" 10 "ECHO READY") || fail "no ECHO REA
 out=$(timeout 20 "$VMMCTL" console "$sock" 5 "ECHO READY") || fail "scrollback not replayed to a new reader: $out"
 
 # A reader holds the console open while a writer types; the reader sees the echo too.
-timeout 20 "$VMMCTL" console "$sock" 10 "hello-berth" >"$T/reader.out" &
+# (one level down a loaded host can leave the guest unscheduled for seconds)
+w=$((10 * ${BERTH_TIME_SCALE:-1}))
+timeout $((w + 10)) "$VMMCTL" console "$sock" $w "hello-berth" >"$T/reader.out" &
 rpid=$!
 sleep 0.5
 # The first reader never wrote, so the writer takes the input.
-out=$(timeout 20 "$VMMCTL" console "$sock" 10 "hello-berth" "hello-berth") || fail "echo did not come back: $out"
+out=$(timeout $((w + 10)) "$VMMCTL" console "$sock" $w "hello-berth" "hello-berth") || fail "echo did not come back: $out"
 wait $rpid || fail "second reader did not see the echoed text: $(cat "$T/reader.out")"
 
 # One writer at a time: A types first and keeps the console open; B's input
