@@ -11,7 +11,7 @@ build_pkgs="build-essential autoconf automake libtool pkg-config
 test_pkgs="tmux qemu-system-x86 cpio xz-utils util-linux
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
   docker-registry skopeo umoci runc iproute2 clang libclang-rt-14-dev
-  openssh-server openssh-client kmod python3 podman"
+  openssh-server openssh-client kmod python3 podman lz4"
 
 pkgs="$build_pkgs"
 [ "$1" = "--test" ] && pkgs="$pkgs $test_pkgs"

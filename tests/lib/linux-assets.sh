@@ -17,7 +17,13 @@
 #                                  there; `poweroff -f` powers off.  On the
 #                                  kernel command line, berth_test=reboot or
 #                                  berth_test=poweroff makes /init do that
-#                                  right after the marker instead.
+#                                  right after the marker instead;
+#                                  berth_test=interactive prints the clock
+#                                  source and the RTC's time, then echoes
+#                                  each console line as "BERTH-ECHO: line"
+#                                  and reboots on Ctrl-Alt-Del.
+#   linux_assets_vmlinux [FLAVOUR] the kernel's ELF vmlinux (with its PVH
+#                                  note), unpacked from the bzImage payload
 #   linux_assets_cpio DIR OUT      pack DIR (+ /dev/console) as such an archive
 #
 # Packages come only from Debian's archive (`apt-get download`, `dpkg-deb -x`)
@@ -133,6 +139,34 @@ linux_assets_kernel() {
 	echo "$(_linux_assets_dir "${1:-cloud}")/root/boot/vmlinuz-$_la_lv"
 }
 
+# The payload of a bzImage (boot protocol 2.08+: payload_offset at 0x248
+# and payload_length at 0x24c, from the protected-mode code at
+# (setup_sects + 1) * 512) is the compressed vmlinux ELF; Debian's is LZ4.
+_linux_assets_vmlinux_unlocked() {
+	_la_k=$1 _la_out=$2
+	[ -s "$_la_out" ] && return 0
+	command -v lz4 >/dev/null 2>&1 || { _linux_assets_err "lz4 not found (apt-get install lz4)"; return 1; }
+	_la_hdr=$(od -An -tu1 -j 497 -N 1 "$_la_k" | tr -d ' ')
+	[ "$_la_hdr" -eq 0 ] && _la_hdr=4
+	_la_po=$(od -An -tu4 -j 584 -N 4 "$_la_k" | tr -d ' ')
+	_la_pl=$(od -An -tu4 -j 588 -N 4 "$_la_k" | tr -d ' ')
+	_la_magic=$(od -An -tx1 -j $(( (_la_hdr + 1) * 512 + _la_po )) -N 4 "$_la_k" | tr -d ' ')
+	[ "$_la_magic" = 02214c18 ] || { _linux_assets_err "$_la_k: payload is not LZ4 (magic $_la_magic)"; return 1; }
+	# lz4 complains about the size word the kernel build appends: judge the
+	# result by its ELF magic instead.
+	tail -c +$(( (_la_hdr + 1) * 512 + _la_po + 1 )) "$_la_k" | head -c "$_la_pl" |
+		lz4 -dc >"$_la_out.tmp" 2>/dev/null
+	[ "$(od -An -tx1 -N 4 "$_la_out.tmp" | tr -d ' ')" = 7f454c46 ] ||
+		{ rm -f "$_la_out.tmp"; _linux_assets_err "$_la_k: the unpacked payload is not an ELF file"; return 1; }
+	mv "$_la_out.tmp" "$_la_out"
+}
+
+linux_assets_vmlinux() {
+	_la_vk=$(linux_assets_kernel "${1:-cloud}") || return 1
+	_linux_assets_locked _linux_assets_vmlinux_unlocked "$_la_vk" "$(_linux_assets_dir "${1:-cloud}")/vmlinux" || return 1
+	echo "$(_linux_assets_dir "${1:-cloud}")/vmlinux"
+}
+
 linux_assets_modules_dir() {
 	_la_lv=$(linux_assets_version "${1:-cloud}") || return 1
 	echo "$(_linux_assets_dir "${1:-cloud}")/root/lib/modules/$_la_lv"
@@ -191,6 +225,18 @@ for w in $(cat /proc/cmdline); do
 	case $w in
 	berth_test=reboot) sync; reboot -f ;;
 	berth_test=poweroff) sync; poweroff -f ;;
+	berth_test=interactive)
+		# What the kernel chose and read, then an echo loop on the
+		# console.  As under a real init, Ctrl-Alt-Del reaches init (us)
+		# as SIGINT instead of restarting the kernel at once.
+		echo 0 >/proc/sys/kernel/ctrl-alt-del
+		echo "BERTH-CLOCKSOURCE: $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+		echo "BERTH-RTC: $(cat /sys/class/rtc/rtc0/since_epoch 2>/dev/null || echo none)"
+		trap 'echo BERTH-CTRL-ALT-DEL; sync; reboot -f' INT
+		echo BERTH-READY
+		while :; do
+			read -r line && echo "BERTH-ECHO: $line"
+		done ;;
 	esac
 done
 exec setsid cttyhack sh

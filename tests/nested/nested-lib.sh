@@ -5,7 +5,10 @@
 #
 #   nested_build_outer OUT MODE INNER_MARKER
 #       MODE kvm      : load the modules, report /dev/kvm, power off
-#            berth    : ... then boot the inner Linux with berth-vmm
+#            berth    : ... then boot the inner Linux with berth-vmm: the
+#                       bzImage, driven through the console and control
+#                       sockets by vmmctl ($BERTH_VMMCTL), then the ELF
+#                       vmlinux through its PVH note
 #            bench    : ... berth-vmm, then qemu -M microvm -accel kvm (if
 #                       qemu-system-x86_64 is packed: NESTED_WITH_QEMU=1)
 #   nested_run_outer OUT_LOG SECS INITRD   boot it; sets $nested_status
@@ -77,9 +80,65 @@ run_inner() {
 	echo "NESTED: $name exit status $(cat /tmp/rc) at $(uptime_s) s"
 }
 
+# berth mode: the bzImage through the console and control sockets (echo,
+# stats, pause/resume, graceful shutdown), then the ELF vmlinux through PVH.
+berth_full() {
+	nl='
+'
+	ctl() { /usr/bin/vmmctl call /tmp/vm/ctl.sock "$@"; }
+	con() { /usr/bin/vmmctl console /tmp/vm/console.sock "$@"; }
+	echo "NESTED: starting berth-vmm at $(uptime_s) s"
+	start=$(uptime_s)
+	/usr/bin/berth-vmm -n inner -k /inner/vmlinuz -i /inner/initrd.gz -m "$(cat /etc/inner-mem)" \
+		-a "$(sed 's/berth_test=[a-z]*/berth_test=interactive/' /etc/inner-cmdline)" -r /tmp/vm \
+		</dev/null >/tmp/vmm.log 2>&1 &
+	vpid=$!
+	i=0
+	while [ ! -S /tmp/vm/console.sock ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	con 150 BERTH-READY >/tmp/boot.out
+	tr -d '\r' </tmp/boot.out
+	echo
+	echo "NESTED: outer clock $(date +%s)"
+	if grep -q BERTH-READY /tmp/boot.out; then
+		awk -v s="$start" '{ split($0, f, " "); printf "NESTED: berth-vmm marker after %.2f s\n", f[1] - s }' /proc/uptime
+		con 60 "BERTH-ECHO: ping-1" "ping-1$nl" >/dev/null && echo "NESTED: echo ping-1 ok"
+		echo "NESTED: stats $(ctl stats)"
+		ctl pause >/dev/null && echo "NESTED: pause ok, info $(ctl info)"
+		if con 5 "BERTH-ECHO: ping-2" "ping-2$nl" >/dev/null; then
+			echo "NESTED: echo while paused"
+		else
+			echo "NESTED: no echo while paused"
+		fi
+		ctl resume >/dev/null && echo "NESTED: resume ok"
+		con 60 "BERTH-ECHO: ping-2" >/dev/null && echo "NESTED: echo ping-2 after resume ok"
+		con 100 BERTH-CTRL-ALT-DEL >/tmp/cad.out &
+		sleep 1
+		ctl shutdown '{"timeout_s": 60}' >/dev/null && echo "NESTED: shutdown requested"
+	fi
+	i=0
+	while kill -0 $vpid 2>/dev/null; do
+		sleep 1
+		i=$((i + 1))
+		[ $i -eq 100 ] && { echo "NESTED: berth-vmm still running after 100 s: killing it"; kill -9 $vpid; }
+	done
+	wait $vpid
+	echo "NESTED: berth-vmm exit status $? at $(uptime_s) s"
+	wait
+	grep -q BERTH-CTRL-ALT-DEL /tmp/cad.out 2>/dev/null && echo "NESTED: the inner init got Ctrl-Alt-Del"
+	sed 's/^/NESTED: vmm.log: /' /tmp/vmm.log | tail -n 30
+	rm -rf /tmp/vm
+	mkdir -p /tmp/vm
+	run_inner berth-vmm-pvh /usr/bin/berth-vmm -n inner-pvh -k /inner/vmlinux -i /inner/initrd.gz \
+		-m "$(cat /etc/inner-mem)" -a "$(cat /etc/inner-cmdline)" -r /tmp/vm --console stdio
+}
+
 mkdir -p /tmp/vm
-run_inner berth-vmm /usr/bin/berth-vmm -n inner -k /inner/vmlinuz -i /inner/initrd.gz \
-	-m "$(cat /etc/inner-mem)" -a "$(cat /etc/inner-cmdline)" -r /tmp/vm --console stdio
+if [ "$mode" = berth ]; then
+	berth_full
+else
+	run_inner berth-vmm /usr/bin/berth-vmm -n inner -k /inner/vmlinuz -i /inner/initrd.gz \
+		-m "$(cat /etc/inner-mem)" -a "$(cat /etc/inner-cmdline)" -r /tmp/vm --console stdio
+fi
 if [ "$mode" = bench ] && [ -x /usr/bin/qemu-system-x86_64 ]; then
 	# microvm has no i8042: reboot by triple fault there (after the marker).
 	run_inner qemu-microvm qemu-system-x86_64 -M microvm -accel kvm -cpu host -m "$(cat /etc/inner-mem)" \
@@ -110,6 +169,11 @@ nested_build_outer() {
 		[ -x "$BERTH_VMM" ] || { echo "nested: $BERTH_VMM was not built" >&2; return 1; }
 		nested_copy_with_libs "$_tree" "$BERTH_VMM" /usr/bin/berth-vmm || return 1
 		cp "$_kernel" "$_tree/inner/vmlinuz" || return 1
+		if [ "$_mode" = berth ]; then
+			cp "$(linux_assets_vmlinux)" "$_tree/inner/vmlinux" || return 1
+			[ -x "$BERTH_VMMCTL" ] || { echo "nested: $BERTH_VMMCTL was not built" >&2; return 1; }
+			nested_copy_with_libs "$_tree" "$BERTH_VMMCTL" /usr/bin/vmmctl || return 1
+		fi
 		linux_assets_initrd "$_tree/inner/initrd.gz" "$_marker" || return 1
 		if [ "$_mode" = bench ] && [ -n "$NESTED_WITH_QEMU" ]; then
 			nested_copy_with_libs "$_tree" "$(command -v qemu-system-x86_64)" \
