@@ -35,7 +35,6 @@
 #define HDR_INITRD_ADDR_MAX	0x22c
 #define HDR_KERNEL_ALIGNMENT	0x230
 #define HDR_RELOCATABLE		0x234
-#define HDR_MIN_ALIGNMENT	0x235
 #define HDR_XLOADFLAGS		0x236
 #define HDR_CMDLINE_SIZE	0x238
 #define HDR_PREF_ADDRESS	0x258
@@ -111,18 +110,8 @@ boot_load_bzimage(struct guest_mem *m, const uint8_t *k, size_t klen,
 		return berr_set(err, BERR_INVALID, "bzImage kernel is too small to hold a 64-bit entry");
 
 	load = BOOT_KERNEL_ADDR;
-	if (!k[HDR_RELOCATABLE]) {
+	if (!k[HDR_RELOCATABLE])
 		load = le64(k + HDR_PREF_ADDRESS);
-	} else {
-		/* As low as it may go: 1 MiB rounded up to min_alignment (2.10+;
-		 * a log2), else to kernel_alignment; the kernel moves itself to
-		 * its preferred alignment from there. */
-		uint64_t align = le32(k + HDR_KERNEL_ALIGNMENT);
-		if (version >= 0x20a && k[HDR_MIN_ALIGNMENT] >= 12 && k[HDR_MIN_ALIGNMENT] <= 30)
-			align = 1ull << k[HDR_MIN_ALIGNMENT];
-		if (align > 1 && (align & (align - 1)) == 0 && align <= 1ull << 30)
-			load = (load + align - 1) & ~(align - 1);
-	}
 	init_size = le32(k + HDR_INIT_SIZE);
 	need = payload > init_size ? payload : init_size;
 	if (load < BOOT_KERNEL_ADDR || load + need < load || load + need > m->low_size)

@@ -143,23 +143,6 @@ main(void)
 	is_int(bi.kind, BOOT_BZIMAGE, "bzImage kind");
 	is_int(bi.entry, 0x100200, "64-bit entry at load address + 0x200");
 	is_int(get32(m.host + BOOT_ZERO_PAGE_ADDR + 0x228), BOOT_CMDLINE_ADDR, "cmd_line_ptr");
-	{
-		/* A relocatable kernel goes to 1 MiB rounded up to its min_alignment
-		 * (log2), else to its kernel_alignment. */
-		struct boot_info b2;
-		bz[0x235] = 21;
-		is_int(boot_load(&m, bz, BZ_LEN, NULL, 0, NULL, &b2, &err), 0, "min_alignment 21 loads");
-		is_int(b2.entry, 0x200200, "loaded at 2 MiB for min_alignment 21");
-		bz[0x235] = 0;
-		put32(bz + 0x230, 0x400000);
-		is_int(boot_load(&m, bz, BZ_LEN, NULL, 0, NULL, &b2, &err), 0, "kernel_alignment 4 MiB loads");
-		is_int(b2.entry, 0x400200, "loaded at 4 MiB for kernel_alignment 0x400000");
-		put32(bz + 0x230, 0x300000);
-		is_int(boot_load(&m, bz, BZ_LEN, NULL, 0, NULL, &b2, &err), 0, "odd kernel_alignment loads");
-		is_int(b2.entry, 0x100200, "a kernel_alignment that is no power of two is ignored");
-		put32(bz + 0x230, 0);
-		is_int(boot_load(&m, bz, BZ_LEN, rd, 12345, "console=ttyS0", &b2, &err), 0, "valid bzImage loads again");
-	}
 	is_int(m.host[BOOT_ZERO_PAGE_ADDR + 0x210], 0xff, "type_of_loader");
 	is_int(get32(m.host + BOOT_ZERO_PAGE_ADDR + 0x21c), 12345, "ramdisk_size");
 	is_int(get32(m.host + BOOT_ZERO_PAGE_ADDR + 0x218) % 4096, 0, "ramdisk_image page aligned");
