@@ -35,7 +35,7 @@ n=$(timeout 10 "$VMMCTL" console "$RUN/console.sock" 2 | wc -c)
 [ "$n" -gt 1000 ] || fail "a reading client gets no output ($n bytes)"
 # A reader that disconnects mid-stream (EPIPE) does not hurt either.
 for i in 1 2 3 4 5; do timeout 5 "$VMMCTL" console "$RUN/console.sock" 0 >/dev/null; done
-alive "$VMM_PID" || fail "VMM died"
+alive "$VMM_PID" || { cat "$T/flood.err"; fail "VMM died"; }
 kill $spid 2>/dev/null
 ctl kill >/dev/null
 wait_vmm
