@@ -150,11 +150,12 @@ _linux_assets_vmlinux_unlocked() {
 	[ "$_la_hdr" -eq 0 ] && _la_hdr=4
 	_la_po=$(od -An -tu4 -j 584 -N 4 "$_la_k" | tr -d ' ')
 	_la_pl=$(od -An -tu4 -j 588 -N 4 "$_la_k" | tr -d ' ')
-	_la_magic=$(od -An -tx1 -j $(( (_la_hdr + 1) * 512 + _la_po )) -N 4 "$_la_k" | tr -d ' ')
+	_la_off=$(( (_la_hdr + 1) * 512 + _la_po ))
+	_la_magic=$(od -An -tx1 -j "$_la_off" -N 4 "$_la_k" | tr -d ' ')
 	[ "$_la_magic" = 02214c18 ] || { _linux_assets_err "$_la_k: payload is not LZ4 (magic $_la_magic)"; return 1; }
 	# lz4 complains about the size word the kernel build appends: judge the
 	# result by its ELF magic instead.
-	tail -c +$(( (_la_hdr + 1) * 512 + _la_po + 1 )) "$_la_k" | head -c "$_la_pl" |
+	tail -c +$((_la_off + 1)) "$_la_k" | head -c "$_la_pl" |
 		lz4 -dc >"$_la_out.tmp" 2>/dev/null
 	[ "$(od -An -tx1 -N 4 "$_la_out.tmp" | tr -d ' ')" = 7f454c46 ] ||
 		{ rm -f "$_la_out.tmp"; _linux_assets_err "$_la_k: the unpacked payload is not an ELF file"; return 1; }

@@ -26,6 +26,8 @@ t1=$(date +%s)
 out=$(tr -d '\r' <"$log")
 has() { printf '%s\n' "$out" | grep -q -- "$1"; }
 value() { printf '%s\n' "$out" | sed -n "s/^$1\(.*\)/\1/p" | head -n 1; }
+# exit_status NAME: the status the outer /init reported for run NAME.
+exit_status() { printf '%s\n' "$out" | sed -n "s/^NESTED: $1 exit status \([0-9]*\).*/\1/p" | head -n 1; }
 bad() {
 	echo "---- the outer machine's own lines and the inner init's ----" >&2
 	printf '%s\n' "$out" | grep -E '^(NESTED|BERTH)' >&2
@@ -57,11 +59,11 @@ has '^NESTED: resume ok' || bad "resume failed"
 has '^NESTED: echo ping-2 after resume ok' || bad "the line typed while paused was not echoed after resume"
 has '^NESTED: shutdown requested' || bad "the shutdown op failed"
 has '^NESTED: the inner init got Ctrl-Alt-Del' || bad "the inner init never got the Ctrl-Alt-Del of the shutdown op"
-status=$(printf '%s\n' "$out" | sed -n 's/^NESTED: berth-vmm exit status \([0-9]*\).*/\1/p' | head -n 1)
+status=$(exit_status berth-vmm)
 [ "$status" = 0 ] || bad "after the shutdown op berth-vmm exited with '${status:-nothing}', expected 0"
 
 # The vmlinux, through PVH.
-pvh=$(printf '%s\n' "$out" | sed -n 's/^NESTED: berth-vmm-pvh exit status \([0-9]*\).*/\1/p')
+pvh=$(exit_status berth-vmm-pvh)
 has '^NESTED: berth-vmm-pvh marker after' || bad "the PVH-booted Linux never printed its marker (status '${pvh:-none}')"
 [ "$pvh" = 6 ] || bad "the PVH boot: berth-vmm exited with '${pvh:-nothing}', expected 6 (guest reset after reboot -f)"
 [ "$nested_status" = 0 ] || bad "outer QEMU exited with $nested_status, expected 0 (poweroff)"
