@@ -8,12 +8,14 @@
  *                                        appears or SEC pass; print what was read
  *   vmmctl stall SOCK SEC                connect to the console and never read
  *   vmmctl hit CTL                       send requests and hang up before the replies
+ * Each gives up (exit 124, with a message) 30 s after its own SEC.
  * Not for: anything outside tests.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,9 +198,35 @@ cmd_console(const char *sock, int sec, const char *until, const char *send_text)
 	return until ? 1 : 0;
 }
 
+/*
+ * Every command gives up after its own seconds plus this margin: a VMM that
+ * stopped serving its socket fills the listen backlog, and a connect to a
+ * full backlog waits forever, which would hang the test instead of failing it.
+ */
+#define GIVE_UP_MARGIN_S	30
+
+static void
+on_alarm(int sig)
+{
+	static const char msg[] = "vmmctl: gave up: the VMM did not serve its socket in time\n";
+
+	(void)sig;
+	if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0)
+		(void)0;
+	_exit(124);
+}
+
 int
 main(int argc, char **argv)
 {
+	int own_s = 0;
+
+	if (argc >= 4 && (!strcmp(argv[1], "console") || !strcmp(argv[1], "stall")))
+		own_s = atoi(argv[3]);
+	else if (argc == 5 && !strcmp(argv[1], "events"))
+		own_s = atoi(argv[4]);
+	signal(SIGALRM, on_alarm);
+	alarm((unsigned)(own_s > 0 ? own_s : 0) + GIVE_UP_MARGIN_S);
 	if (argc >= 4 && !strcmp(argv[1], "call"))
 		return cmd_call(argv[2], argv[3], argc > 4 ? argv[4] : NULL);
 	if (argc == 5 && !strcmp(argv[1], "events"))
