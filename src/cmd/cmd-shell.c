@@ -342,77 +342,6 @@ shell_run_lua(struct shell *sh, const char *code)
 }
 
 static void
-shell_set(struct shell *sh, int argc, char **argv)
-{
-	struct berr err = { 0 };
-	unsigned i;
-
-	if (argc == 1) {
-		for (i = 0; i < option_table_len; i++) {
-			const struct option_def *d = &option_table[i];
-
-			switch (d->type) {
-			case OPT_BOOL:
-				fprintf(sh->out, "%-18s %s\n", d->name, option_bool(d->name) ? "true" : "false");
-				break;
-			case OPT_INT:
-				fprintf(sh->out, "%-18s %ld\n", d->name, option_int(d->name));
-				break;
-			case OPT_STRING:
-				fprintf(sh->out, "%-18s \"%s\"\n", d->name, option_string(d->name));
-				break;
-			case OPT_LIST: {
-				const char *const *v = option_list(d->name);
-				size_t k;
-
-				fprintf(sh->out, "%-18s", d->name);
-				for (k = 0; v[k] != NULL; k++)
-					fprintf(sh->out, "%s%s", k ? ", " : " ", v[k]);
-				fputc('\n', sh->out);
-				break;
-			}
-			}
-		}
-		sh->last_rc = 0;
-		return;
-	}
-	if (argc == 2) {
-		const struct option_def *d = option_find(argv[1]);
-
-		if (d == NULL) {
-			option_set(argv[1], "", &err);
-			fprintf(sh->errf, "berth: %s\n", err.msg);
-			sh->last_rc = CMD_EXIT_USAGE;
-			return;
-		}
-		fprintf(sh->out, "%s: %s (default %s)\n", d->name, d->help, d->default_value);
-		sh->last_rc = 0;
-		return;
-	}
-	{
-		/* set NAME VALUE...: list options take every value. */
-		const struct option_def *d = option_find(argv[1]);
-		int k, r = 0;
-
-		if (d != NULL && d->type == OPT_LIST) {
-			option_list_clear(argv[1]);
-			for (k = 2; k < argc && r == 0; k++)
-				r = option_list_add(argv[1], argv[k], &err);
-		} else if (argc == 3) {
-			r = option_set(argv[1], argv[2], &err);
-		} else {
-			r = berr_set(&err, BERR_INVALID, "usage: set NAME VALUE");
-		}
-		if (r < 0) {
-			fprintf(sh->errf, "berth: %s\n", err.msg);
-			sh->last_rc = CMD_EXIT_USAGE;
-		} else {
-			sh->last_rc = 0;
-		}
-	}
-}
-
-static void
 shell_help_plugins(struct shell *sh)
 {
 	size_t i, n = script_command_count(), shown = 0;
@@ -476,7 +405,7 @@ shell_run_line(struct shell *sh, char *line)
 		sh->quit = 1;
 		sh->exit_code = argc > 1 ? atoi(argv[1]) & 0xff : sh->last_rc;
 	} else if (strcmp(argv[0], "set") == 0) {
-		shell_set(sh, argc, argv);
+		sh->last_rc = cmd_set(argc, argv, sh->out, sh->errf);
 	} else if (cmd_find(argv[0]) == NULL && script_command_exists(argv[0])) {
 		fflush(sh->out);
 		sh->last_rc = script_command_run(&sh->s, argc, argv, sh->out, sh->errf);

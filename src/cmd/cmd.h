@@ -88,6 +88,10 @@ int cmd_flag(const struct cmd_ctx *ctx, const char *name);
  * a CMD_EXIT_* code; errors are printed to errf as "berth: <message>". */
 int cmd_run(struct session **sp, int argc, char **argv, FILE *out, FILE *errf, int interactive);
 
+/* `set [NAME [VALUE...]]` of the shell and the dashboard's `:` line
+ * (cmd-set.c): lists, explains or sets options; returns a CMD_EXIT_* code. */
+int cmd_set(int argc, char **argv, FILE *out, FILE *errf);
+
 /* Split a command line into words (shell-like quoting: '', "", \). */
 int cmd_split(const char *line, int *argc, char ***argv, struct berr *err);
 void cmd_free_argv(int argc, char **argv);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "core/options.h"
 #include "core/util.h"
 #include "tui/tui-internal.h"
 
@@ -84,7 +85,7 @@ cmdline_complete(struct tui *ui)
 {
 	struct tui_edit *e = &ui->line;
 	struct cands c = { 0 };
-	char *word, *first = NULL;
+	char *word, *first = NULL, *second = NULL;
 	size_t start, i, common;
 	int nwords = 0;
 	const char *p;
@@ -99,12 +100,15 @@ cmdline_complete(struct tui *ui)
 			p++;
 		if (p >= e->buf + start)
 			break;
-		if (nwords == 0) {
+		if (nwords < 2) {
 			const char *q = p;
 
 			while (*q && *q != ' ')
 				q++;
-			first = xstrndup(p, q - p);
+			if (nwords == 0)
+				first = xstrndup(p, q - p);
+			else
+				second = xstrndup(p, q - p);
 		}
 		nwords++;
 		while (*p && *p != ' ' && p < e->buf + start)
@@ -122,6 +126,17 @@ cmdline_complete(struct tui *ui)
 				cand_add(&c, word, ce->aliases[a]);
 		}
 		cand_add(&c, word, "quit");
+		cand_add(&c, word, "set");
+	} else if (first && strcmp(first, "set") == 0) {
+		const struct option_def *d = nwords == 2 ? option_find(second) : NULL;
+
+		if (nwords == 1)
+			for (i = 0; i < option_table_len; i++)
+				cand_add(&c, word, option_table[i].name);
+		else if (d != NULL && d->type == OPT_BOOL) {
+			cand_add(&c, word, "true");
+			cand_add(&c, word, "false");
+		}
 	} else if (word[0] == '-') {
 		const struct cmd_entry *ce = first ? cmd_find(first) : NULL;
 
@@ -185,6 +200,7 @@ out:
 	cand_free(&c);
 	free(word);
 	free(first);
+	free(second);
 }
 
 /* ---- history of the : line (this session only) ---- */

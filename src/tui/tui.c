@@ -863,7 +863,10 @@ tui_run_command(struct tui *ui, const char *line)
 	if (out == NULL || errf == NULL)
 		util_oom();
 	tui_busy(ui, 1);
-	rc = cmd_run(&ui->s, argc, argv, out, errf, 1);
+	if (strcmp(argv[0], "set") == 0)	/* this dashboard's options: stats_interval, ... */
+		rc = cmd_set(argc, argv, out, errf);
+	else
+		rc = cmd_run(&ui->s, argc, argv, out, errf, 1);
 	tui_busy(ui, 0);
 	fclose(out);
 	fclose(errf);

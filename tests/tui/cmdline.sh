@@ -1,7 +1,7 @@
 #!/bin/sh
 # The : line runs the CLI's command table (output in the pager or the status
-# line, errors shown), Tab completes command names, options and instance
-# names.
+# line, errors shown) and `set` (the options), Tab completes command names,
+# options, option names and instance names.
 . "$top_srcdir/tests/lib/sh-helpers.sh"
 . "$top_srcdir/tests/tui/tui-lib.sh"
 
@@ -57,6 +57,34 @@ tui_keys :
 tui_type 'info nosuch'
 tui_keys Enter
 tui_wait 'nosuch' 5 "unknown instance reported"
+# set: the options of this dashboard, completed, explained, changed, listed
+tui_keys Escape :
+tui_type 'set stats_i'
+tui_keys Tab
+tui_wait '^:set stats_interval *$' 5 "option name completed after set"
+tui_keys C-u
+tui_type 'set stats_interval'
+tui_keys Enter
+tui_wait 'stats_interval: seconds between statistics samples \(default 1\)' 5 "set NAME explains the option"
+tui_keys :
+tui_type 'set stats_interval 0'
+tui_keys Enter
+tui_wait "option .stats_interval.: 0 is out of range 1..3600" 5 "an out-of-range value is refused, naming the option"
+tui_keys :
+tui_type 'set stats_interval 7'
+tui_keys Enter
+tui_wait 'set: done' 5 "set NAME VALUE succeeds"
+tui_keys :
+tui_type 'set'
+tui_keys Enter
+tui_wait '^stats_interval +7$' 5 "set alone lists the options with the new value"
+tui_keys q
+tui_wait 'NAME.*STATE' 5
+tui_keys :
+tui_type 'set nosuch 1'
+tui_keys Enter
+tui_wait "unknown option .nosuch" 5 "an unknown option is reported"
+
 # a paste of more keys than one loop iteration takes: nothing is lost
 tui_keys Escape
 paste=$(awk 'BEGIN { for (i = 0; i < 400; i++) printf "j"; printf ":"; for (i = 0; i < 300; i++) printf "x"; printf "END" }')
