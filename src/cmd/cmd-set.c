@@ -6,6 +6,7 @@
  *   set NAME                   what NAME means, and its default
  *   set NAME VALUE             a new value (a list option takes every VALUE)
  *
+ * and the completion of its words, which both front-ends ask for.
  * A value takes effect in this process only; berth.conf(5) makes it last.
  * Not for: the option table itself (core/options.c).
  */
@@ -75,4 +76,18 @@ cmd_set(int argc, char **argv, FILE *out, FILE *errf)
 		return CMD_EXIT_USAGE;
 	}
 	return CMD_EXIT_OK;
+}
+
+void
+cmd_set_complete(int nwords, const char *name, void (*add)(const char *cand, void *arg), void *arg)
+{
+	const struct option_def *d;
+
+	if (nwords == 1) {
+		for (unsigned i = 0; i < option_table_len; i++)
+			add(option_table[i].name, arg);
+	} else if (nwords == 2 && (d = option_find(name)) != NULL && d->type == OPT_BOOL) {
+		add("true", arg);
+		add("false", arg);
+	}
 }

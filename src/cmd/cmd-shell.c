@@ -242,18 +242,8 @@ shell_complete(const char *text, int start, int end)
 		script_complete(sh->sc, text, shell_cand_add, NULL);
 	} else if (nwords == 0) {
 		cand_commands();
-	} else if (strcmp(words[0], "set") == 0 && nwords == 1) {
-		unsigned i;
-
-		for (i = 0; i < option_table_len; i++)
-			cand_add(option_table[i].name);
-	} else if (strcmp(words[0], "set") == 0 && nwords == 2) {
-		const struct option_def *d = option_find(words[1]);
-
-		if (d != NULL && d->type == OPT_BOOL) {
-			cand_add("true");
-			cand_add("false");
-		}
+	} else if (strcmp(words[0], "set") == 0 && nwords <= 2) {
+		cmd_set_complete(nwords, nwords > 1 ? words[1] : NULL, shell_cand_add, NULL);
 	} else if (strcmp(words[0], "help") == 0 && nwords == 1) {
 		cand_commands();
 	} else if (nwords >= 2 && opt_with_value(cmd_find(words[0]), words[nwords - 1]) != NULL) {

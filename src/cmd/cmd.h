@@ -91,6 +91,9 @@ int cmd_run(struct session **sp, int argc, char **argv, FILE *out, FILE *errf, i
 /* `set [NAME [VALUE...]]` of the shell and the dashboard's `:` line
  * (cmd-set.c): lists, explains or sets options; returns a CMD_EXIT_* code. */
 int cmd_set(int argc, char **argv, FILE *out, FILE *errf);
+/* Completion candidates for word nwords of `set` (1: option names; 2: the
+ * values of boolean option name), passed to add. */
+void cmd_set_complete(int nwords, const char *name, void (*add)(const char *cand, void *arg), void *arg);
 
 /* Split a command line into words (shell-like quoting: '', "", \). */
 int cmd_split(const char *line, int *argc, char ***argv, struct berr *err);

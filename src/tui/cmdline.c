@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
-#include "core/options.h"
 #include "core/util.h"
 #include "tui/tui-internal.h"
 
@@ -44,6 +43,20 @@ cand_free(struct cands *c)
 	for (i = 0; i < c->n; i++)
 		free(c->v[i]);
 	free(c->v);
+}
+
+/* cand_add for callbacks that take one candidate and an argument */
+struct cand_prefix {
+	struct cands *c;
+	const char *prefix;
+};
+
+static void
+cand_add_prefixed(const char *s, void *arg)
+{
+	struct cand_prefix *cp = arg;
+
+	cand_add(cp->c, cp->prefix, s);
 }
 
 static int
@@ -128,15 +141,9 @@ cmdline_complete(struct tui *ui)
 		cand_add(&c, word, "quit");
 		cand_add(&c, word, "set");
 	} else if (first && strcmp(first, "set") == 0) {
-		const struct option_def *d = nwords == 2 ? option_find(second) : NULL;
+		struct cand_prefix cp = { &c, word };
 
-		if (nwords == 1)
-			for (i = 0; i < option_table_len; i++)
-				cand_add(&c, word, option_table[i].name);
-		else if (d != NULL && d->type == OPT_BOOL) {
-			cand_add(&c, word, "true");
-			cand_add(&c, word, "false");
-		}
+		cmd_set_complete(nwords, second, cand_add_prefixed, &cp);
 	} else if (word[0] == '-') {
 		const struct cmd_entry *ce = first ? cmd_find(first) : NULL;
 
