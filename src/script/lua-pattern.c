@@ -16,7 +16,7 @@
 #include <ctype.h>
 #include <string.h>
 
-#include "script/lua-pattern.h"
+#include "script/lua-interruptible.h"
 
 #define PATTERN_TICK_STEPS 1024
 #define PATTERN_MAX_CAPTURES 32	/* LUA_MAXCAPTURES */
@@ -32,7 +32,7 @@ struct pattern_state {
 	const char *src_end;
 	const char *p_end;		/* end of pattern (a NUL follows it) */
 	lua_State *L;
-	const struct pattern_hooks *hooks;
+	const struct lua_tick_hooks *hooks;
 	unsigned steps;			/* since the last tick */
 	int depth_left;
 	int level;			/* captures in use */
@@ -686,7 +686,7 @@ pattern_lua_gsub(lua_State *L)
 }
 
 void
-lua_pattern_install(lua_State *L, int idx, const struct pattern_hooks *hooks)
+lua_pattern_install(lua_State *L, int idx, const struct lua_tick_hooks *hooks)
 {
 	static const luaL_Reg funcs[] = {
 		{ "find", pattern_lua_find },

@@ -23,7 +23,7 @@
 #include "core/loop.h"
 #include "core/session.h"
 #include "core/util.h"
-#include "script/lua-pattern.h"
+#include "script/lua-interruptible.h"
 #include "script/script-int.h"
 
 #define HOOK_COUNT 1000			/* instructions between hook calls */
@@ -399,10 +399,11 @@ script_apply_sandbox(lua_State *L)
 	lua_pop(L, 1);
 }
 
-/* Matching steps of lua-pattern.c count like instructions, and a stop
- * raised here ends a match the debug hook never sees. */
+/* Matching steps of lua-pattern.c and comparisons of lua-sort.c count like
+ * instructions, and a stop raised here ends a call the debug hook never
+ * sees. */
 static void
-script_pattern_tick(lua_State *L, unsigned steps)
+script_tick(lua_State *L, unsigned steps)
 {
 	struct script *sc = script_of(L);
 
@@ -411,13 +412,16 @@ script_pattern_tick(lua_State *L, unsigned steps)
 	script_check_stop(L);
 }
 
-static const struct pattern_hooks script_pattern_hooks = { .tick = script_pattern_tick };
+static const struct lua_tick_hooks script_tick_hooks = { .tick = script_tick };
 
 static void
 script_install_patterns(lua_State *L)
 {
 	lua_getglobal(L, "string");
-	lua_pattern_install(L, -1, &script_pattern_hooks);
+	lua_pattern_install(L, -1, &script_tick_hooks);
+	lua_pop(L, 1);
+	lua_getglobal(L, "table");
+	lua_sort_install(L, -1, &script_tick_hooks);
 	lua_pop(L, 1);
 }
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # limits.sh: scripts are interruptible and bounded - `while true do end`
 # stops within 1 s of SIGINT (exit 130) and at a --timeout; an instruction
-# budget stops a loop; a memory bomb stops at --max-memory.
+# budget stops a loop, a backtracking pattern and a long
+# table.sort (both run in C); a memory bomb stops at --max-memory.
 . "$top_srcdir/tests/lib/sh-helpers.sh"
 out=$BERTH_TEST_TMP/out
 ms() { date +%s%3N; }
@@ -50,6 +51,17 @@ rc=$?
 grep -q "instruction budget of 200000 exhausted" "$out" || fail "--max-instructions: $(cat "$out")"
 timeout 10 "$BERTH" run --max-instructions 200000 -e 'local n = 0 for i = 1, 1000 do n = n + i end return n == 500500 and 0 or 1' >"$out" 2>&1 ||
 	fail "a small script within the budget failed: $(cat "$out")"
+
+# table.sort without an order function compares in C too: berth's own sort
+# counts its comparisons against the budget (the building loop alone fits).
+build='local t = {} for i = 1, 100000 do t[i] = (i * 7919) % 100003 end'
+timeout 20 "$BERTH" run --max-instructions 1500000 -e "$build return 0" >"$out" 2>&1 ||
+	fail "building the list alone should fit the budget: $(cat "$out")"
+timeout 20 "$BERTH" run --max-instructions 1500000 -e "$build table.sort(t) return 0" >"$out" 2>&1
+rc=$?
+[ $rc -eq 1 ] || fail "--max-instructions during table.sort: exit $rc, want 1 ($(cat "$out"))"
+grep -q "instruction budget of 1500000 exhausted" "$out" && grep -q "table.sort" "$out" ||
+	fail "--max-instructions during table.sort: $(cat "$out")"
 
 # A backtracking pattern runs in C, where the debug hook never fires: berth's
 # own string.find/match/gmatch/gsub check for stops while they match.

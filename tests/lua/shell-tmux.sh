@@ -2,8 +2,8 @@
 # shell-tmux.sh: `berth shell` driven through tmux like a person would:
 # completion of commands, options, option values, instance names and file
 # names; Lua inline (=expr, lua ..., multi-line chunks); Ctrl-C stops a
-# running script but not the shell, and discards a half-typed line; history
-# persists across runs.
+# running script or command (stats --watch) but not the shell, and discards
+# a half-typed line; history persists across runs.
 . "$top_srcdir/tests/lib/sh-helpers.sh"
 need_cmd tmux
 sock=berth-shell-test-$$
@@ -121,6 +121,14 @@ sleep 0.5
 T send-keys -t sh C-c
 T send-keys -t sh '=3 * 100' Enter
 wait_screen '^300$' 3
+# ... and a command that would run forever (stats --watch), on a clean screen.
+T send-keys -t sh C-l
+T send-keys -t sh 'stats --watch test' Enter
+wait_screen '^test  *localhost' 5
+T send-keys -t sh C-c
+wait_screen 'interrupted' 3
+T send-keys -t sh '=4 * 100' Enter
+wait_screen '^400$' 3
 # ... and discards a half-typed line at the prompt.
 T send-keys -t sh 'this is not a command'
 T send-keys -t sh C-c

@@ -17,22 +17,8 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
-#include "script/lua-pattern.h"
+#include "lua-tick-count.h"
 #include "tap.h"
-
-static unsigned long tick_calls, tick_steps;
-static unsigned long tick_stop_after;	/* 0: never */
-
-static void
-count_tick(lua_State *L, unsigned steps)
-{
-	tick_calls++;
-	tick_steps += steps;
-	if (tick_stop_after > 0 && tick_calls >= tick_stop_after)
-		luaL_error(L, "stopped by the tick");
-}
-
-static const struct pattern_hooks hooks = { .tick = count_tick };
 
 /* The harness gets (ref, mine) and returns the number of cases, the number
  * of mismatches and a description of the first few. */
