@@ -23,7 +23,9 @@
 # BERTH_NESTED_SMP (default 2: with one vCPU, a vCPU running a guest of
 # its own can miss its timer under TCG and the whole machine stalls; one
 # vCPU is about twice as fast for the rest), BERTH_NESTED_CPU (default max),
-# BERTH_NESTED_JOBS (nested machines at once, default 1; tests wait for one).
+# BERTH_NESTED_JOBS (nested machines at once, default 1; tests wait for one),
+# BERTH_NESTED_QUIET (seconds, default 150: a machine whose heartbeat is
+# older is taken for stalled, see below).
 . "$top_srcdir/tests/lib/linux-assets.sh"
 
 _nested_run_modules="virtio_pci 9pnet_virtio 9p overlay kvm-amd"
@@ -144,6 +146,8 @@ hostname berth-nested 2>/dev/null
 ip link set lo up 2>/dev/null
 mkdir -p '$BERTH_TEST_TMP' '$BERTH_RUN_DIR' '$BERTH_DATA_DIR' '$BERTH_CONFIG_DIR'
 cd '$(pwd)' || { echo 125 >/nested-out/rc; exit 0; }
+# the heartbeat nested_rerun watches: a machine that stops writing it has stalled
+( while :; do date +%s >/nested-out/beat; sleep 5; done ) </dev/null >/dev/null 2>&1 &
 xargs -0 -a /nested-out/argv env -i >/nested-out/log 2>&1 </dev/null
 [ -s /nested-out/rc ] || echo 125 >/nested-out/rc
 [ -n '$BERTH_KEEP_TMP' ] && cp -a '$BERTH_TEST_TMP' /nested-out/tmp 2>/dev/null
@@ -171,13 +175,18 @@ EOF_INNER
 		done
 	fi
 	# A machine that ends without the test's status has failed as a whole:
-	# it stalled until the time limit (a TCG machine on a loaded host can:
-	# see the SMP note above; tests bound their own waits) or its kernel
-	# crashed (its kvm_amd on the emulated SVM has, here).  A test that
-	# fails always leaves its status.  Such a machine gets one more
-	# machine, and the log says so.
+	# it stalled (a TCG machine on a loaded host can: see the SMP note
+	# above; tests bound their own waits) or its kernel crashed (its
+	# kvm_amd on the emulated SVM has, here).  A test that fails always
+	# leaves its status.  A stalled machine stops writing its heartbeat
+	# (inner.sh writes it every 5 s): one whose heartbeat is older than
+	# $BERTH_NESTED_QUIET s, counted from the start while it boots, is
+	# killed then rather than at the time limit.  Such a machine gets one
+	# more machine, and the log says so.
+	_nr_quiet=${BERTH_NESTED_QUIET:-150}
 	_nr_try=1
 	while :; do
+		: >"$_nr_out/beat"
 		timeout -k 10 "$_nr_t" qemu-system-x86_64 -machine q35 -accel tcg -cpu "${BERTH_NESTED_CPU:-max}" \
 			-smp "${BERTH_NESTED_SMP:-2}" -m "${BERTH_NESTED_MEM:-6144}" \
 			-display none -monitor none -serial "file:$_nr_out/serial.log" -no-reboot \
@@ -185,12 +194,28 @@ EOF_INNER
 			-append "console=ttyS0 panic=-1 loglevel=3 quiet mitigations=off" \
 			-virtfs "local,path=/,mount_tag=hostroot,security_model=passthrough,readonly=on,multidevs=remap,id=hostroot" \
 			-virtfs "local,path=$_nr_out,mount_tag=nestedout,security_model=passthrough,id=nestedout" \
-			</dev/null >"$_nr_out/qemu.log" 2>&1 8>&-
+			</dev/null >"$_nr_out/qemu.log" 2>&1 8>&- &
+		_nr_qpid=$!
+		_nr_stalled=""
+		while kill -0 "$_nr_qpid" 2>/dev/null; do
+			sleep 2
+			_nr_age=$(( $(date +%s) - $(stat -c %Y "$_nr_out/beat" 2>/dev/null || date +%s) ))
+			if [ "$_nr_age" -gt "$_nr_quiet" ] && [ ! -s "$_nr_out/rc" ]; then
+				_nr_stalled=$_nr_age
+				kill -TERM "$_nr_qpid" 2>/dev/null
+				break
+			fi
+		done
+		wait "$_nr_qpid"
 		_nr_q=$?
 		[ -f "$_nr_out/log" ] && cat "$_nr_out/log"
 		[ -s "$_nr_out/rc" ] && break
-		echo "nested-run: the nested machine ended without the test's exit status" \
-			"(qemu status $_nr_q$( [ "$_nr_q" -eq 124 ] && echo ", killed after $_nr_t s"))" >&2
+		if [ -n "$_nr_stalled" ]; then
+			echo "nested-run: the nested machine stalled (no heartbeat for $_nr_stalled s); killed it" >&2
+		else
+			echo "nested-run: the nested machine ended without the test's exit status" \
+				"(qemu status $_nr_q$( [ "$_nr_q" -eq 124 ] && echo ", killed after $_nr_t s"))" >&2
+		fi
 		echo "---- its console ----" >&2
 		tail -n 40 "$_nr_out/serial.log" >&2
 		tail -n 5 "$_nr_out/qemu.log" >&2
@@ -200,7 +225,7 @@ EOF_INNER
 		fi
 		_nr_try=2
 		echo "nested-run: the machine failed; running the test again on a new one"
-		rm -f "$_nr_out/log" "$_nr_out/serial.log" "$_nr_out/qemu.log"
+		rm -f "$_nr_out/log" "$_nr_out/serial.log" "$_nr_out/qemu.log" "$_nr_out/beat"
 		rm -rf "$_nr_out/tmp"
 	done
 	[ -n "$_nr_slot" ] && exec 8>&-

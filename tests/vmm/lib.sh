@@ -40,9 +40,17 @@ start_vmm() {
 	wait_for 10 test -S "$RUN/ctl.sock" || { cat "$T/$_n.err"; fail "berth-vmm $_n did not create ctl.sock"; }
 }
 
+# A call that fails says why when berth-vmm itself has gone: the end of
+# its log, which the test's own message lacks.
 ctl() {
 	_op=$1; shift
-	timeout 20 "$VMMCTL" call "$RUN/ctl.sock" "$_op" "$@"
+	timeout 20 "$VMMCTL" call "$RUN/ctl.sock" "$_op" "$@" && return 0
+	_ctl_rc=$?
+	if [ -n "${VMM_PID:-}" ] && proc_gone "$VMM_PID"; then
+		echo "ctl $_op: berth-vmm $VMM_NAME has ended; its log ends:"
+		tail -n 20 "$T/$VMM_NAME.err"
+	fi
+	return $_ctl_rc
 }
 
 # json_get JSON KEY: the value of a top-level number or string (tests only).
