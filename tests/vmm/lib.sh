@@ -53,6 +53,15 @@ ctl() {
 	return $_ctl_rc
 }
 
+# nested_guest_fault NAME: true when, one level down, berth-vmm NAME ended
+# because its guest triple-faulted.  The emulated SVM there has done that to
+# the flood guest, whose code never faults (a vCPU's RIP was seen at an
+# address of the outer machine's kernel): a scenario that ends so gets one
+# more run; anywhere else, or twice, it fails.
+nested_guest_fault() {
+	[ -n "$BERTH_NESTED_INNER" ] && grep -q "triple fault" "$T/$1.err" 2>/dev/null
+}
+
 # json_get JSON KEY: the value of a top-level number or string (tests only).
 json_get() {
 	printf '%s\n' "$1" | sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p" | head -n 1

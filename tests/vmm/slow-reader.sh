@@ -48,7 +48,7 @@ scenario() {
 	echo "ok: stalled reader dropped after $(( (tx1 - tx0) / 1024 )) KiB, guest never blocked"
 }
 if ! (scenario flood); then
-	[ -n "$BERTH_NESTED_INNER" ] && grep -q "triple fault" "$T/flood.err" 2>/dev/null || exit 1
+	nested_guest_fault flood || exit 1
 	echo "slow-reader: the guest triple-faulted one level down (above); running the scenario again"
 	(scenario flood2) || exit 1
 fi
