@@ -10,8 +10,10 @@
  *                                  hostname, rootfs + pivot_root, finalize,
  *                                  rlimits, cwd
  *            <------ CREATED ----  waits for START
- *   (start) ---------- START --->  drop privileges, seccomp, cloexec sweep,
- *                                  execve
+ *   compile the seccomp filter
+ *   into shared memory
+ *   (start) ---------- START --->  drop privileges, seccomp (the parent's
+ *                                  filter), cloexec sweep, execve
  *            <- EOF (exec done) or ERROR text
  * The socket is close-on-exec, so a successful execve shows up as EOF.
  * Not for: the monitor loop or state files.
@@ -28,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -420,7 +423,7 @@ join_path_namespaces(const struct oci_config *c, struct berr *err)
 }
 
 static void __attribute__((noreturn))
-child_main(const struct ctr_create_opts *o, int sync, int *tasks, int ntasks)
+child_main(const struct ctr_create_opts *o, int sync, int *tasks, int ntasks, const struct sec_bpf *bpf)
 {
 	const struct oci_config *c = o->cfg;
 	struct berr err = { 0 };
@@ -516,7 +519,7 @@ child_main(const struct ctr_create_opts *o, int sync, int *tasks, int ntasks)
 	id.gid = c->gid;
 	id.gids = c->additional_gids;
 	id.ngids = c->nadditional_gids;
-	if (sec_finalize(c, &id, &err) < 0)
+	if (sec_finalize(c, &id, bpf, &err) < 0)
 		child_fail(sync, &err);
 	sec_cloexec_from(3 + o->preserve_fds);
 	reset_signals();
@@ -655,6 +658,7 @@ ctr_create(const struct ctr_create_opts *o, struct ctr_proc *p, struct berr *err
 	const struct oci_config *c = o->cfg;
 	int sv[2], flags = 0, pidns_fd = -1, saved_pidns = -1, new_cgroupns;
 	int tasks[CGC_NCTRL], ntasks = 0, in_v2 = 0;
+	struct sec_bpf *bpf;
 	size_t i;
 	pid_t pid;
 
@@ -697,14 +701,21 @@ ctr_create(const struct ctr_create_opts *o, struct ctr_proc *p, struct berr *err
 			goto fail_sock;
 		}
 	}
+	/* The seccomp filter is compiled here while the child builds its root,
+	 * into memory both share; without it the child compiles its own. */
+	bpf = mmap(NULL, sizeof *bpf, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (bpf == MAP_FAILED)
+		bpf = NULL;
 	pid = ctr_clone(flags, p->cg.v2_dir, &in_v2);
 	if (pid < 0) {
 		berr_errno(err, "clone");
+		if (bpf)
+			munmap(bpf, sizeof *bpf);
 		goto fail_sock;
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		child_main(o, sv[1], tasks, ntasks);
+		child_main(o, sv[1], tasks, ntasks, bpf);
 	}
 	cgroup_close_tasks(tasks, ntasks);
 	ntasks = 0;
@@ -737,6 +748,15 @@ ctr_create(const struct ctr_create_opts *o, struct ctr_proc *p, struct berr *err
 		berr_errno(err, "starting the container's init");
 		goto fail_child;
 	}
+	if (bpf) {
+		/* read by the child only after SYNC_START */
+		int rc = sec_seccomp_compile(c, bpf, err);
+
+		munmap(bpf, sizeof *bpf);
+		bpf = NULL;
+		if (rc < 0)
+			goto fail_child;
+	}
 	if (!new_cgroupns && !in_v2 && cgroup_add_pid_v2(&p->cg, pid, err) < 0)
 		goto fail_child;
 	if (c->has_oom_score_adj) {
@@ -754,6 +774,8 @@ ctr_create(const struct ctr_create_opts *o, struct ctr_proc *p, struct berr *err
 	return 0;
 
 fail_child:
+	if (bpf)
+		munmap(bpf, sizeof *bpf);
 	if (p->pty_master >= 0) {
 		close(p->pty_master);
 		p->pty_master = -1;
@@ -938,7 +960,7 @@ ctr_exec_spawn(const struct ctr_exec_opts *o, pid_t *pid_out, struct berr *err)
 			id.gid = o->has_user ? o->gid : c->gid;
 			id.gids = o->has_user ? NULL : c->additional_gids;
 			id.ngids = o->has_user ? 0 : c->nadditional_gids;
-			if (sec_finalize(c, &id, &e) < 0)
+			if (sec_finalize(c, &id, NULL, &e) < 0)
 				child_fail(sv[1], &e);
 			sec_cloexec_from(3);
 			reset_signals();

@@ -16,12 +16,16 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -148,16 +152,36 @@ add_native_compat_arches(scmp_filter_ctx ctx)
 #endif
 }
 
-static int
-load_config_filter(const struct oci_seccomp *s, struct berr *err)
+/* A filter context whose loading would leave no_new_privs alone: berth
+ * sets it itself, only when the config asks (libseccomp's default sets it
+ * on every load). */
+static scmp_filter_ctx
+new_filter(uint32_t def_action, struct berr *err)
+{
+	scmp_filter_ctx ctx = seccomp_init(def_action);
+
+	if (ctx == NULL) {
+		berr_set(err, EINVAL, "seccomp: cannot initialise the filter");
+		return NULL;
+	}
+	if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0) < 0) {
+		seccomp_release(ctx);
+		berr_set(err, EINVAL, "seccomp: cannot leave no_new_privs to the config");
+		return NULL;
+	}
+	return ctx;
+}
+
+static scmp_filter_ctx
+build_config_filter(const struct oci_seccomp *s, struct berr *err)
 {
 	scmp_filter_ctx ctx;
 	size_t i, j, k;
 	int rc;
 
-	ctx = seccomp_init(map_action(s->default_action, s->default_errno));
+	ctx = new_filter(map_action(s->default_action, s->default_errno), err);
 	if (ctx == NULL)
-		return berr_set(err, EINVAL, "seccomp: cannot initialise the filter");
+		return NULL;
 	for (i = 0; i < s->narchs; i++) {
 		const char *a = s->archs[i];
 		uint32_t arch;
@@ -199,17 +223,12 @@ load_config_filter(const struct oci_seccomp *s, struct berr *err)
 			if (rc < 0) {
 				seccomp_release(ctx);
 				errno = -rc;
-				return berr_errno(err, "seccomp: rule for %s", r->names[j]);
+				berr_errno(err, "seccomp: rule for %s", r->names[j]);
+				return NULL;
 			}
 		}
 	}
-	rc = seccomp_load(ctx);
-	seccomp_release(ctx);
-	if (rc < 0) {
-		errno = -rc;
-		return berr_errno(err, "seccomp: loading the filter");
-	}
-	return 0;
+	return ctx;
 }
 
 static int
@@ -224,8 +243,8 @@ deny(scmp_filter_ctx ctx, const char *name, uint32_t act)
 
 /* berth's default: allow by default, deny what the common container default
  * denies.  Calls that a granted capability makes legitimate stay allowed. */
-static int
-load_default_filter(uint64_t caps, struct berr *err)
+static scmp_filter_ctx
+build_default_filter(uint64_t caps, struct berr *err)
 {
 	static const char *const always[] = {
 		"kexec_load", "kexec_file_load", "open_by_handle_at", "init_module", "finit_module",
@@ -262,9 +281,9 @@ load_default_filter(uint64_t caps, struct berr *err)
 	size_t i;
 	int rc = 0;
 
-	ctx = seccomp_init(SCMP_ACT_ALLOW);
+	ctx = new_filter(SCMP_ACT_ALLOW, err);
 	if (ctx == NULL)
-		return berr_set(err, EINVAL, "seccomp: cannot initialise the filter");
+		return NULL;
 	add_native_compat_arches(ctx);
 	for (i = 0; i < sizeof always / sizeof always[0] && rc == 0; i++)
 		rc = deny(ctx, always[i], eperm);
@@ -293,28 +312,96 @@ load_default_filter(uint64_t caps, struct berr *err)
 			rc = deny(ctx, need_nice[i], eperm);
 	if (!(caps & (1ULL << CAP_SYS_TTY_CONFIG)) && rc == 0)
 		rc = deny(ctx, "vhangup", eperm);
-	if (rc == 0)
-		rc = seccomp_load(ctx);
+	if (rc < 0) {
+		seccomp_release(ctx);
+		errno = -rc;
+		berr_errno(err, "seccomp: default profile");
+		return NULL;
+	}
+	return ctx;
+}
+
+int
+sec_seccomp_compile(const struct oci_config *c, struct sec_bpf *out, struct berr *err)
+{
+	scmp_filter_ctx ctx;
+	struct stat st;
+	int fd, rc;
+
+	out->set = 0;
+	out->ninsns = 0;
+	if (c->seccomp_disabled) {
+		out->set = 1;
+		return 0;
+	}
+	ctx = c->seccomp ? build_config_filter(c->seccomp, err) :
+			   build_default_filter(sec_effective_caps(c), err);
+	if (ctx == NULL)
+		return -1;
+	/* libseccomp 2.5 exports only to a file descriptor */
+	fd = memfd_create("berth-seccomp", MFD_CLOEXEC);
+	if (fd < 0) {
+		seccomp_release(ctx);
+		return berr_errno(err, "seccomp: a buffer for the filter");
+	}
+	rc = seccomp_export_bpf(ctx, fd);
 	seccomp_release(ctx);
 	if (rc < 0) {
+		close(fd);
 		errno = -rc;
-		return berr_errno(err, "seccomp: default profile");
+		return berr_errno(err, "seccomp: generating the filter");
 	}
+	if (fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size % (off_t)sizeof(struct sock_filter) ||
+	    (size_t)st.st_size > sizeof out->insns ||
+	    pread(fd, out->insns, (size_t)st.st_size, 0) != (ssize_t)st.st_size) {
+		close(fd);
+		return berr_set(err, E2BIG, "seccomp: the filter is empty or longer than %u instructions",
+				(unsigned)SEC_BPF_MAX);
+	}
+	close(fd);
+	out->ninsns = (unsigned)(st.st_size / (off_t)sizeof(struct sock_filter));
+	out->set = 1;
 	return 0;
 }
 
-int
-sec_seccomp_load(const struct oci_config *c, struct berr *err)
+/* Install a compiled filter on this thread (flags 0, as seccomp_load would). */
+static int
+seccomp_install(const struct sec_bpf *f, struct berr *err)
 {
-	if (c->seccomp_disabled)
+	struct sock_fprog prog;
+
+	if (f->ninsns == 0)
 		return 0;
-	if (c->seccomp)
-		return load_config_filter(c->seccomp, err);
-	return load_default_filter(sec_effective_caps(c), err);
+	prog.len = (unsigned short)f->ninsns;
+	prog.filter = (struct sock_filter *)f->insns;
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0 &&
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
+		return berr_errno(err, "seccomp: loading the filter");
+	return 0;
+}
+
+/* The compiled filter, or one compiled here when the caller has none. */
+static int
+seccomp_apply(const struct oci_config *c, const struct sec_bpf *pre, struct berr *err)
+{
+	struct sec_bpf *own;
+	int rc;
+
+	if (pre && pre->set)
+		return seccomp_install(pre, err);
+	own = mmap(NULL, sizeof *own, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (own == MAP_FAILED)
+		return berr_errno(err, "seccomp: memory for the filter");
+	rc = sec_seccomp_compile(c, own, err);
+	if (rc == 0)
+		rc = seccomp_install(own, err);
+	munmap(own, sizeof *own);
+	return rc;
 }
 
 int
-sec_finalize(const struct oci_config *c, const struct sec_identity *id, struct berr *err)
+sec_finalize(const struct oci_config *c, const struct sec_identity *id, const struct sec_bpf *bpf,
+	     struct berr *err)
 {
 	uint64_t bounding, eff, perm, inh, amb;
 	int cap;
@@ -331,7 +418,7 @@ sec_finalize(const struct oci_config *c, const struct sec_identity *id, struct b
 	}
 	if (drop_bounding(bounding, err) < 0)
 		return -1;
-	if (!c->no_new_privileges && sec_seccomp_load(c, err) < 0)
+	if (!c->no_new_privileges && seccomp_apply(c, bpf, err) < 0)
 		return -1;
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 		return berr_errno(err, "PR_SET_KEEPCAPS");
@@ -360,7 +447,7 @@ sec_finalize(const struct oci_config *c, const struct sec_identity *id, struct b
 	if (c->no_new_privileges) {
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 			return berr_errno(err, "no_new_privs");
-		if (sec_seccomp_load(c, err) < 0)
+		if (seccomp_apply(c, bpf, err) < 0)
 			return -1;
 	}
 	return 0;

@@ -64,6 +64,19 @@ echo "$out" | grep -q "CapEff:.*00000000a80425fb" || fail "default CapEff: $out"
 echo "$out" | grep -q "CapBnd:.*00000000a80425fb" || fail "default CapBnd: $out"
 echo "$out" | grep -Eq "NoNewPrivs:[[:space:]]+1" || fail "no_new_privs not set: $out"
 echo "$out" | grep -Eq "Seccomp:[[:space:]]+2" || fail "no seccomp filter: $out"
+# noNewPrivileges false: the filter is loaded without setting no_new_privs
+# (libseccomp would set it on every load), for the init and for exec alike.
+C_NNP=false C_ARGS='["sh", "-c", "grep NoNewPrivs /proc/self/status; grep ^Seccomp: /proc/self/status"]' \
+	write_config "$B"
+out=$(run_ct nnp1)
+echo "$out" | grep -Eq "NoNewPrivs:[[:space:]]+0" || fail "noNewPrivileges false, yet no_new_privs set: $out"
+echo "$out" | grep -Eq "Seccomp:[[:space:]]+2" || fail "noNewPrivileges false: no seccomp filter: $out"
+C_NNP=false C_ARGS='["sleep", "100"]' write_config "$B"
+timeout 30 $CTR run -d -b "$B" nnp2 || fail "run -d nnp2 failed"
+out=$(timeout 20 $CTR exec nnp2 -- sh -c "grep NoNewPrivs /proc/self/status; grep ^Seccomp: /proc/self/status")
+echo "$out" | grep -Eq "NoNewPrivs:[[:space:]]+0" || fail "exec, noNewPrivileges false, yet no_new_privs set: $out"
+echo "$out" | grep -Eq "Seccomp:[[:space:]]+2" || fail "exec, noNewPrivileges false: no seccomp filter: $out"
+timeout 20 $CTR delete -f nnp2 >/dev/null
 # Asked for: only CAP_KILL and CAP_NET_BIND_SERVICE.
 C_CAPS='{"bounding": ["CAP_KILL", "CAP_NET_BIND_SERVICE"], "effective": ["CAP_KILL", "CAP_NET_BIND_SERVICE"], "permitted": ["CAP_KILL", "CAP_NET_BIND_SERVICE"]}' \
 	C_ARGS='["sh", "-c", "grep ^CapEff /proc/self/status; chown 1000 /tmp 2>&1"]' write_config "$B"
@@ -107,4 +120,11 @@ C_ARGS='["sh", "-c", "mkdir /tmp/d 2>&1; touch /tmp/f && echo touch-ok"]' C_LINU
 out=$(run_ct sc4)
 echo "$out" | grep -q "Permission denied" || fail "config seccomp: mkdir not denied with EACCES: $out"
 echo "$out" | grep -q "touch-ok" || fail "config seccomp: touch should be allowed: $out"
+# A rule libseccomp refuses (two conditions on one argument) fails the
+# create with the rule named, and leaves no container behind.
+SC=',"seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_EQ"}, {"index": 0, "value": 2, "op": "SCMP_CMP_EQ"}]}]}'
+C_ARGS='["true"]' C_LINUX_EXTRA="$SC" write_config "$B"
+out=$(run_ct sc6 2>&1) && fail "a filter libseccomp refuses was accepted: $out"
+echo "$out" | grep -q "seccomp: rule for mkdir" || fail "the refused filter's error does not name the rule: $out"
+[ ! -e "$CTR_ROOT/sc6" ] || fail "a failed create left its state directory"
 exit 0
