@@ -19,9 +19,12 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/prctl.h>
+#include <sys/auxv.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -91,8 +94,10 @@ die(const struct berr *e)
  * /proc/<our pid>/exe then gets a memfd nobody can write (F_SEAL_WRITE),
  * never the binary on disk.  The copy holds only the part of the ELF file
  * the loader maps (the program headers' extent, not the debug sections), so
- * it costs a fraction of the whole file.  Fails closed: a process that would
- * touch a container never runs from a writable executable. */
+ * it costs a fraction of the whole file.  The process adopts the copy in
+ * place where the kernel lets it (adopt_sealed) and executes it otherwise.
+ * Fails closed: a process that would touch a container never runs from a
+ * writable executable. */
 
 static int
 exe_is_sealed(int fd)
@@ -125,6 +130,184 @@ elf_loaded_extent(int fd, off_t size)
 			end = (off_t)(ph.p_offset + ph.p_filesz);
 	}
 	return end > size ? size : end;
+}
+
+/* A plain copy of whole pages, the redzones a sanitizer puts around globals
+ * included (volatile: no memcpy, which a sanitizer would check). */
+__attribute__((no_sanitize_address)) static void
+copy_pages(void *dst, const void *src, size_t len)
+{
+	volatile uint64_t *d = dst;
+	const volatile uint64_t *from = src;
+	size_t i;
+
+	for (i = 0; i < len / sizeof *d; i++)
+		d[i] = from[i];
+}
+
+/* Point /proc/self/exe at fd.  PR_SET_MM_EXE_FILE wants CAP_SYS_RESOURCE,
+ * which a root without it (some sandboxes) lacks; PR_SET_MM_MAP, the
+ * checkpoint/restore variant, wants CAP_SYS_ADMIN but every address of the
+ * memory layout too: this process's own, from /proc/self/stat and brk. */
+static int
+set_exe_file(int fd)
+{
+	struct prctl_mm_map map;
+	unsigned long long v[52];
+	unsigned size = 0;
+	char buf[2048], *p;
+	ssize_t n;
+	int sfd, i;
+
+	if (prctl(PR_SET_MM, PR_SET_MM_EXE_FILE, (unsigned long)fd, 0, 0) == 0)
+		return 0;
+	if (prctl(PR_SET_MM, PR_SET_MM_MAP_SIZE, (unsigned long)&size, 0, 0) < 0 || size != sizeof map)
+		return -1;
+	sfd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	if (sfd < 0)
+		return -1;
+	n = read(sfd, buf, sizeof buf - 1);
+	close(sfd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* fields from the third on follow the last ')' (the name may hold any) */
+	p = strrchr(buf, ')');
+	if (p == NULL)
+		return -1;
+	p++;
+	for (i = 3; i <= 51; i++) {
+		char *end;
+
+		while (*p == ' ')
+			p++;
+		if (i == 3) {	/* the state letter */
+			p++;
+			continue;
+		}
+		errno = 0;
+		v[i] = strtoull(p, &end, 10);
+		if (end == p || errno)
+			return -1;
+		p = end;
+	}
+	memset(&map, 0, sizeof map);
+	map.start_code = v[26];
+	map.end_code = v[27];
+	map.start_stack = v[28];
+	map.start_data = v[45];
+	map.end_data = v[46];
+	map.start_brk = v[47];
+	map.brk = (unsigned long long)syscall(SYS_brk, 0);
+	map.arg_start = v[48];
+	map.arg_end = v[49];
+	map.env_start = v[50];
+	map.env_end = v[51];
+	map.auxv = NULL;
+	map.auxv_size = 0;	/* keep the saved auxv */
+	map.exe_fd = (unsigned)fd;
+	return prctl(PR_SET_MM, PR_SET_MM_MAP, (unsigned long)&map, sizeof map, 0) < 0 ? -1 : 0;
+}
+
+/* Make the sealed copy our executable without executing it, which costs
+ * about as much as the rest of a `run`.  The kernel changes the exe link
+ * (PR_SET_MM_EXE_FILE, root only) once no mapping of the old file is left,
+ * so first every mapping of the binary is replaced by identical memory:
+ * one of a segment that is never written (code, read-only data) by the
+ * same bytes of the copy, one that has been written (data, the relocated
+ * read-only part) by anonymous memory holding its current contents, moved
+ * into place whole with mremap.  Contents never differ from before at any
+ * moment, so a step that fails leaves a process that runs on as it was,
+ * and the caller executes the copy instead.  Returns 0 when adopted. */
+static int
+adopt_sealed(int mfd, off_t mfd_size)
+{
+	const Elf64_Phdr *ph = (const Elf64_Phdr *)getauxval(AT_PHDR);
+	unsigned long phnum = getauxval(AT_PHNUM), i;
+	uintptr_t bias = 0, page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	int have_bias = 0;
+	Elf64_Ehdr eh;
+	struct { uintptr_t lo, hi; int written; } seg[16];
+	struct { uintptr_t start, end; off_t off; int prot; } vma[32];
+	unsigned nseg = 0, nvma = 0, k;
+	char line[512];
+	FILE *f;
+
+	if (ph == NULL || phnum == 0 || pread(mfd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh)
+		return -1;
+	/* The load address: where the segment holding the file's start (and
+	 * so the program headers) landed; static-pie has no PT_PHDR. */
+	for (i = 0; i < phnum && !have_bias; i++)
+		if (ph[i].p_type == PT_LOAD && ph[i].p_offset == 0 && eh.e_phoff < ph[i].p_filesz) {
+			bias = (uintptr_t)ph - (uintptr_t)(ph[i].p_vaddr + eh.e_phoff);
+			have_bias = 1;
+		}
+	if (!have_bias)
+		return -1;
+	for (i = 0; i < phnum && nseg < 16; i++) {
+		if (ph[i].p_type != PT_LOAD || ph[i].p_filesz == 0)
+			continue;
+		seg[nseg].lo = (bias + ph[i].p_vaddr) & ~(page - 1);
+		seg[nseg].hi = (bias + ph[i].p_vaddr + ph[i].p_filesz + page - 1) & ~(page - 1);
+		seg[nseg].written = (ph[i].p_flags & PF_W) != 0;
+		nseg++;
+	}
+	/* The mappings inside those ranges, with their protections (the
+	 * loader's mprotect of the relocated part splits one). */
+	f = fopen("/proc/self/maps", "re");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f)) {
+		unsigned long lo, hi, off, ino;
+		char perms[8];
+
+		if (sscanf(line, "%lx-%lx %7s %lx %*s %lu", &lo, &hi, perms, &off, &ino) != 5 || ino == 0)
+			continue;
+		for (k = 0; k < nseg; k++)
+			if (lo >= seg[k].lo && hi <= seg[k].hi)
+				break;
+		if (k == nseg)
+			continue;
+		if (nvma == 32) {
+			fclose(f);
+			return -1;
+		}
+		vma[nvma].start = lo;
+		vma[nvma].end = hi;
+		vma[nvma].off = (off_t)off;
+		vma[nvma].prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) |
+				 (perms[2] == 'x' ? PROT_EXEC : 0);
+		/* a mapping of a written segment, or one reaching past the
+		 * copy's end, is copied rather than mapped from the copy */
+		if (seg[k].written || perms[1] == 'w' ||
+		    vma[nvma].off + (off_t)(hi - lo) > (mfd_size + (off_t)page - 1) / (off_t)page * (off_t)page)
+			vma[nvma].off = -1;
+		nvma++;
+	}
+	fclose(f);
+	if (nvma == 0)
+		return -1;
+	for (k = 0; k < nvma; k++) {
+		void *at = (void *)vma[k].start;
+		size_t len = vma[k].end - vma[k].start;
+
+		if (vma[k].off >= 0) {
+			if (mmap(at, len, vma[k].prot, MAP_PRIVATE | MAP_FIXED, mfd, vma[k].off) != at)
+				return -1;
+		} else {
+			void *tmp = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+			if (tmp == MAP_FAILED)
+				return -1;
+			copy_pages(tmp, at, len);
+			if (mprotect(tmp, len, vma[k].prot) < 0 ||
+			    mremap(tmp, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, at) != at) {
+				munmap(tmp, len);
+				return -1;
+			}
+		}
+	}
+	return set_exe_file(mfd);
 }
 
 static void __attribute__((noreturn))
@@ -167,6 +350,10 @@ reexec_sealed(char **argv)
 	close(src);
 	if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
 		seal_fail("sealing the copy");
+	if (adopt_sealed(mfd, want) == 0) {
+		close(mfd);
+		return;
+	}
 	fexecve(mfd, argv, environ);
 	seal_fail("executing the sealed copy");
 }

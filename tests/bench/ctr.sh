@@ -5,6 +5,8 @@
 # second (detached, sequential), and the monitor's RSS.
 # The two runtimes alternate, run by run.  Prints a Markdown section; never
 # fails on a slow number.
+# bash for $EPOCHREALTIME: see the timed loop below.
+if [ -z "${BASH_VERSION:-}" ] && command -v bash >/dev/null 2>&1; then exec bash "$0" "$@"; fi
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$(pwd)}
 BERTH_CTR=${BERTH_CTR:-$top_builddir/berth-ctr}
@@ -24,18 +26,34 @@ trap 'for i in $($CTR list -q 2>/dev/null); do $CTR delete -f $i >/dev/null 2>&1
 C_ARGS='["/bin/true"]' make_bundle "$tmp/bundle"
 
 ns() { date +%s%N; }
+# The clock of a sample is read without starting a process: `t=$(date)`
+# would add the start of one (milliseconds on a small VM) to every sample
+# of both runtimes alike, which pulls the ratio towards 1.  bash's
+# $EPOCHREALTIME has microseconds; without bash, date it is.
+if [ -n "${BASH_VERSION:-}" ]; then
+	sample() {	# sample FILE CMD...: append CMD's run time in us, if it succeeded
+		local f=$1 t0 t1 rc
+		shift
+		t0=$EPOCHREALTIME; "$@" >/dev/null 2>&1; rc=$?; t1=$EPOCHREALTIME
+		[ $rc -eq 0 ] && echo $(( 10#${t1/./} - 10#${t0/./} )) >> "$f"
+		return 0
+	}
+else
+	sample() {
+		_f=$1; shift
+		_t0=$(ns); "$@" >/dev/null 2>&1; _rc=$?; _t1=$(ns)
+		[ $_rc -eq 0 ] && echo $(( (_t1 - _t0) / 1000 )) >> "$_f"
+		return 0
+	}
+fi
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 : > "$tmp/ours"; : > "$tmp/runc"
 # Interleaved, one of each per round, so both see the same machine (the
 # kernel tears network namespaces down in the background, for one).
 have_runc=; command -v runc >/dev/null 2>&1 && have_runc=1
 for i in $(seq 1 20); do
-	t0=$(ns); $CTR run -b "$tmp/bundle" b$i >/dev/null 2>&1; t1=$(ns)
-	echo $(( (t1 - t0) / 1000 )) >> "$tmp/ours"
-	if [ -n "$have_runc" ]; then
-		t0=$(ns); runc --root "$tmp/runc-root" run -b "$tmp/bundle" r$i >/dev/null 2>&1; rc=$?; t1=$(ns)
-		[ $rc -eq 0 ] && echo $(( (t1 - t0) / 1000 )) >> "$tmp/runc"
-	fi
+	sample "$tmp/ours" $CTR run -b "$tmp/bundle" b$i
+	[ -n "$have_runc" ] && sample "$tmp/runc" runc --root "$tmp/runc-root" run -b "$tmp/bundle" r$i
 done
 ours=$(median < "$tmp/ours")
 theirs=$(median < "$tmp/runc")
@@ -64,5 +82,7 @@ rss=$(sed -n 's/^VmRSS:[[:space:]]*//p' /proc/$mon/status 2>/dev/null)
 echo "| monitor RSS (one idle container) | ${rss:-unknown} |"
 echo
 echo "Goal (issue 4): berth-ctr at most a third of runc's time (ratio 0.33 or less)."
+echo
+echo "Each sample's clock is read with $( [ -n "${BASH_VERSION:-}" ] && echo "bash's \$EPOCHREALTIME" || echo "date(1), whose start adds to every sample") (BENCHMARKS.md before 2026-12-08: date(1))."
 echo
 echo "Command: \`make bench BENCH=ctr\`; cgroups: $(grep -q cgroup2 /proc/mounts && grep -q ' cgroup ' /proc/mounts && echo hybrid || echo see host)."

@@ -98,6 +98,19 @@ mon=$($CTR state exe1 | sed -n 's/.*"monitorPid":\([0-9]*\).*/\1/p')
 [ -n "$mon" ] || fail "no monitor pid"
 readlink "/proc/$mon/exe" | grep -q memfd || fail "monitor does not run from a memfd: $(readlink /proc/$mon/exe)"
 ( echo pwned >> "/proc/$mon/exe" ) 2>/dev/null && fail "the monitor's executable is writable from the host"
+# Where the kernel lets a process change its exe link (CAP_SYS_RESOURCE, or
+# checkpoint/restore support with CAP_SYS_ADMIN) the copy is adopted in
+# place, not executed: then no writable mapping of it exists (an executed
+# copy maps its data segment from itself).
+kcfg=$( (zcat /proc/config.gz || cat "/boot/config-$(uname -r)") 2>/dev/null | grep -c '^CONFIG_CHECKPOINT_RESTORE=y')
+capres=$(( 0x$(sed -n 's/^CapEff:[[:space:]]*//p' /proc/self/status) >> 24 & 1 ))
+if [ "${kcfg:-0}" -gt 0 ] || [ "$capres" -eq 1 ]; then
+	grep -q "rw-p.*memfd:berth-ctr" "/proc/$mon/maps" &&
+		fail "the monitor executed its sealed copy instead of adopting it: $(grep berth-ctr "/proc/$mon/maps")"
+	grep -q "memfd:berth-ctr" "/proc/$mon/maps" || fail "the monitor's code is not mapped from the sealed copy"
+else
+	echo "attacks: this kernel cannot change an exe link here; the copy is executed (not checked)"
+fi
 [ -z "$(ls /proc/$mon/fd 2>/dev/null | grep -x 7)" ] || \
 	[ "$(readlink /proc/$mon/fd/7)" != "$HOSTDIR" ] || fail "the caller's fd 7 leaked into the monitor"
 i=0
