@@ -171,8 +171,22 @@ detail_draw(struct tui *ui)
 		localtime_r(&c, &tm);
 		strftime(t3, sizeof t3, "%Y-%m-%d %H:%M", &tm);
 	}
-	draw_textf(ui, y++, 1, ui->cols - 1, "uptime %s   created %s   uuid %s",
-		   t2[0] ? t2 : "-", t3[0] ? t3 : "-", inst->uuid[0] ? inst->uuid : "-");
+	{
+		/* the uuid whole or not at all: on a line of its own when the
+		 * line is too narrow for it (80 columns: every uptime) */
+		char line[256];
+		int n = snprintf(line, sizeof line, "uptime %s   created %s   uuid %s", t2[0] ? t2 : "-",
+				 t3[0] ? t3 : "-", inst->uuid[0] ? inst->uuid : "-");
+
+		if (n >= 0 && n <= ui->cols - 2) {
+			draw_text(ui, y++, 1, line, ui->cols - 1, 0);
+		} else {
+			draw_textf(ui, y++, 1, ui->cols - 1, "uptime %s   created %s", t2[0] ? t2 : "-",
+				   t3[0] ? t3 : "-");
+			if (ui->rows > 24)
+				draw_textf(ui, y++, 1, ui->cols - 1, "uuid %s", inst->uuid[0] ? inst->uuid : "-");
+		}
+	}
 	if (inst->reason && ui->rows > 30)
 		draw_textf(ui, y++, 1, ui->cols - 1, "reason: %s", inst->reason);
 
