@@ -35,6 +35,17 @@ sid=$(ps -o sid= -p "$pid" | tr -d ' ')
 b info v1 | grep -q "boot: *bzImage" || fail "info lacks the VMM's view: $(b info v1)"
 b info v1 | grep -q "vcpus: *2" || fail "info vcpus"
 out=$(b stats v1) || fail "stats failed: $out"
+echo "$out" | grep -Eq '^v1 +localhost +[0-9.]+ +[0-9.]+ +[0-9.]+[KMG]' || fail "stats table lacks v1's CPU and memory: $out"
+# What the VMM reports comes through whole: both vCPUs, the 32 MiB, the
+# guest's run time and resident memory.
+out=$(b stats --json v1) || fail "stats --json failed: $out"
+echo "$out" | grep -Eq '"valid": *true' || fail "stats of a running VM not valid: $out"
+echo "$out" | grep -Eq '"vcpus": *2[,}]?$' || fail "stats vcpus: $out"
+echo "$out" | grep -Eq '"mem_total_kib": *32768' || fail "stats memory total: $out"
+for f in cpu_time_ns mem_used_kib; do
+	v=$(echo "$out" | sed -n "s/.*\"$f\": *\([0-9]*\).*/\1/p")
+	[ "${v:-0}" -gt 0 ] || fail "stats $f of a running guest is not positive: $out"
+done
 b pause v1 >/dev/null || fail "pause failed"
 [ "$(state_of v1)" = paused ] || fail "paused VM not listed as paused"
 b resume v1 >/dev/null || fail "resume failed"
