@@ -13,10 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <lua.h>
-#include <lauxlib.h>
-#include <lualib.h>
-
+#include "lua-harness.h"
 #include "lua-tick-count.h"
 #include "tap.h"
 
@@ -127,37 +124,26 @@ static const char harness[] =
 "end\n"
 "return cases, bad, table.concat(report, '\\n')\n";
 
-int
-main(void)
+/* The harness's arguments: Lua's string library, then berth's functions. */
+static int
+push_libs(lua_State *L)
 {
-	lua_State *L = luaL_newstate();
-	long long cases, bad;
-	const char *report;
-	int rc;
-
-	luaL_openlibs(L);
-
-	/* ---- same behaviour as Lua's own ---- */
-	if (luaL_loadstring(L, harness) != LUA_OK) {
-		printf("# harness: %s\n", lua_tostring(L, -1));
-		return 1;
-	}
 	lua_getglobal(L, "string");
 	lua_newtable(L);
 	lua_pattern_install(L, -1, &hooks);
-	rc = lua_pcall(L, 2, 3, 0);
-	if (!ok(rc == LUA_OK, "the differential harness runs")) {
-		printf("#   %s\n", lua_tostring(L, -1));
+	return 2;
+}
+
+int
+main(void)
+{
+	lua_State *L = harness_state();
+	int rc;
+
+	/* ---- same behaviour as Lua's own (more than 20,000 cases) ---- */
+	if (run_harness(L, harness, push_libs, 20000,
+			"berth's find/match/gmatch/gsub give what Lua's give, errors included") < 0)
 		return tap_done();
-	}
-	cases = lua_tointeger(L, -3);
-	bad = lua_tointeger(L, -2);
-	report = lua_tostring(L, -1);
-	ok(cases > 20000, "more than 20,000 cases compared");
-	is_int(bad, 0, "berth's find/match/gmatch/gsub give what Lua's give, errors included");
-	if (bad != 0)
-		printf("# first mismatches:\n# %s\n", report);
-	lua_pop(L, 3);
 	lua_getglobal(L, "string");
 	lua_pattern_install(L, -1, &hooks);	/* as berth does: the string library itself */
 	lua_pop(L, 1);
