@@ -25,7 +25,8 @@
 # vCPU is about twice as fast for the rest), BERTH_NESTED_CPU (default max),
 # BERTH_NESTED_JOBS (nested machines at once, default 1; tests wait for one),
 # BERTH_NESTED_QUIET (seconds, default 150: a machine whose heartbeat is
-# older is taken for stalled, see below).
+# older is taken for stalled, see below), BERTH_NESTED_TRIES (machines a
+# test may get when they fail, default 3: two in a row have stalled here).
 . "$top_srcdir/tests/lib/linux-assets.sh"
 
 _nested_run_modules="virtio_pci 9pnet_virtio 9p overlay kvm-amd"
@@ -190,9 +191,10 @@ EOF_INNER
 	# leaves its status.  A stalled machine stops writing its heartbeat
 	# (inner.sh writes it every 5 s): one whose heartbeat is older than
 	# $BERTH_NESTED_QUIET s, counted from the start while it boots, is
-	# killed then rather than at the time limit.  Such a machine gets one
-	# more machine, and the log says so.
+	# killed then rather than at the time limit.  Such a machine gets
+	# another, up to $BERTH_NESTED_TRIES in all, and the log says so.
 	_nr_quiet=${BERTH_NESTED_QUIET:-150}
+	_nr_tries=${BERTH_NESTED_TRIES:-3}
 	_nr_try=1
 	while :; do
 		: >"$_nr_out/beat"
@@ -224,10 +226,10 @@ EOF_INNER
 		# with such a fault in a berth-vmm log gets one more machine, as a
 		# machine that failed as a whole does.  A test that fails for
 		# itself fails there again.
-		if [ -s "$_nr_out/rc" ] && [ -s "$_nr_out/guest-fault" ] && [ "$_nr_try" -lt 2 ]; then
+		if [ -s "$_nr_out/rc" ] && [ -s "$_nr_out/guest-fault" ] && [ "$_nr_try" -lt "$_nr_tries" ]; then
 			echo "nested-run: the test failed and a guest triple-faulted one level down" \
 				"($(sed 's|.*/||' "$_nr_out/guest-fault" | tr '\n' ' ')); running it again on a new machine"
-			_nr_try=2
+			_nr_try=$((_nr_try + 1))
 			rm -f "$_nr_out/log" "$_nr_out/serial.log" "$_nr_out/qemu.log" "$_nr_out/beat" \
 				"$_nr_out/rc" "$_nr_out/guest-fault"
 			rm -rf "$_nr_out/tmp"
@@ -243,12 +245,12 @@ EOF_INNER
 		echo "---- its console ----" >&2
 		tail -n 40 "$_nr_out/serial.log" >&2
 		tail -n 5 "$_nr_out/qemu.log" >&2
-		if [ "$_nr_try" -ge 2 ]; then
+		if [ "$_nr_try" -ge "$_nr_tries" ]; then
 			[ -n "$_nr_slot" ] && exec 8>&-
 			return 1
 		fi
-		_nr_try=2
-		echo "nested-run: the machine failed; running the test again on a new one"
+		_nr_try=$((_nr_try + 1))
+		echo "nested-run: the machine failed; running the test again on a new one (machine $_nr_try of $_nr_tries)"
 		rm -f "$_nr_out/log" "$_nr_out/serial.log" "$_nr_out/qemu.log" "$_nr_out/beat"
 		rm -rf "$_nr_out/tmp"
 	done
